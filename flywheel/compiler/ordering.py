@@ -1,0 +1,111 @@
+"""Dependency analysis: which values are static, and the evaluation order of both phases.
+
+Initialisation follows the "init" dependencies (a stock needs its initial-value expression); a time
+step follows the "run" dependencies (stocks, INITIAL values and constants are known at its start).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ModelError
+from .ir import Aux, Program
+
+
+@dataclass
+class Analysis:
+    """What code generation needs to know about the order of evaluation."""
+
+    static: set[str] = field(default_factory=set)  # keys computed once, at initialisation
+    init_order: list[str] = field(default_factory=list)
+    run_order: list[str] = field(default_factory=list)  # dynamic values, each time step
+    names: dict[str, str] = field(default_factory=dict)  # key -> model name, for messages
+
+
+def value_dependencies(program: Program) -> tuple[dict[str, frozenset], dict[str, frozenset]]:
+    """For every value node: (run-phase deps, init-phase deps)."""
+    run: dict[str, frozenset] = {}
+    init: dict[str, frozenset] = {}
+    for aux in program.auxes:
+        run[aux.key], init[aux.key] = aux.expr.deps, aux.expr.init_deps
+    for stock in program.stocks:
+        run[stock.key], init[stock.key] = frozenset(), stock.initial.init_deps
+    for chain in program.chains:
+        timed = chain.kind in ("delay", "delayn")
+        run[chain.key] = frozenset({chain.time}) if timed else frozenset()
+        init[chain.key] = frozenset({chain.initial, chain.time})
+    for initial in program.initials:
+        run[initial.key], init[initial.key] = frozenset(), initial.expr.init_deps
+    for fixed in program.delay_fixed:
+        run[fixed.key], init[fixed.key] = frozenset(), frozenset({fixed.initial, fixed.time})
+    for sample in program.samples:
+        run[sample.key] = frozenset({sample.condition, sample.input})
+        init[sample.key] = frozenset({sample.condition, sample.input, sample.initial})
+    return run, init
+
+
+def analyse(program: Program, model_name: str) -> Analysis:
+    run_deps, init_deps = value_dependencies(program)
+    result = Analysis()
+    for aux in program.auxes:
+        if aux.name:
+            result.names[aux.key] = aux.name
+    for stock in program.stocks:
+        if stock.name:
+            result.names[stock.key] = stock.name
+    result.static = _static_keys(program)
+    result.init_order = _toposort(list(init_deps), init_deps, "initial values", result.names, model_name)
+    dynamic = [k for k in run_deps if k not in result.static and _is_computed_each_step(program, k)]
+    known = set(run_deps) - set(dynamic)
+    restricted = {k: frozenset(d for d in run_deps[k] if d not in known) for k in dynamic}
+    result.run_order = _toposort(dynamic, restricted, "equations (an algebraic loop)", result.names, model_name)
+    return result
+
+
+def _is_computed_each_step(program: Program, key: str) -> bool:
+    """Aux values, chain outputs and SAMPLE IF TRUE outputs are recomputed every step."""
+    computed = {a.key for a in program.auxes} | {c.key for c in program.chains} | {s.key for s in program.samples}
+    return key in computed
+
+
+def _static_keys(program: Program) -> set[str]:
+    static = {i.key for i in program.initials}
+    auxes: dict[str, Aux] = {a.key: a for a in program.auxes}
+    changed = True
+    while changed:
+        changed = False
+        for key, aux in auxes.items():
+            if key in static or aux.expr.uses_time or aux.expr.run != aux.expr.init:
+                continue
+            if all(d in static for d in aux.expr.deps):
+                static.add(key)
+                changed = True
+    return static
+
+
+def _toposort(keys: list[str], deps: dict[str, frozenset], what: str, names: dict[str, str], model: str) -> list[str]:
+    """Kahn's algorithm, keeping model order among independent nodes; a cycle is a ModelError."""
+    pending = {k: {d for d in deps.get(k, ()) if d in deps} for k in keys}
+    users: dict[str, list[str]] = {k: [] for k in keys}
+    for k, ds in pending.items():
+        for d in ds:
+            users.setdefault(d, []).append(k)
+    position = {k: i for i, k in enumerate(keys)}
+    ready = sorted((k for k, ds in pending.items() if not ds), key=position.__getitem__)
+    order: list[str] = []
+    import heapq
+
+    heap = [(position[k], k) for k in ready]
+    heapq.heapify(heap)
+    while heap:
+        _, k = heapq.heappop(heap)
+        order.append(k)
+        for u in users.get(k, ()):
+            pending[u].discard(k)
+            if not pending[u]:
+                heapq.heappush(heap, (position[u], u))
+    if len(order) != len(keys):
+        stuck = [names.get(k, k) for k in keys if pending[k]]
+        shown = ", ".join(sorted({names.get(k) for k in keys if pending[k] and k in names})) or ", ".join(stuck[:5])
+        raise ModelError(f"{model}: circular definition among {what}: {shown}")
+    return order

@@ -1,0 +1,490 @@
+"""Scenario files: a TOML description of "what if" that a manager can read and a model can run.
+
+A scenario names a model, overrides some of its constants, optionally switches policy levers at a
+month, and may change the simulation settings. Everything is checked against the model before any
+run, so a typo or an out-of-range value becomes one clear line naming the file and the key instead
+of a silently ignored setting or a crash half-way through a comparison.
+
+Lever convention: a lever ``L`` is a pair of model constants ``"L Before"`` and ``"L After"``; the
+model switches from one to the other at ``"Policy Switch Month"``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flywheel.errors import FlywheelError, ScenarioError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; keeps imports light
+    import pandas as pd
+
+__all__ = [
+    "METHODS",
+    "Scenario",
+    "ScenarioListing",
+    "SimulationSettings",
+    "get_model",
+    "list_scenarios",
+    "load_scenario",
+    "model_levers",
+    "run_scenario",
+]
+
+#: Integration methods a scenario may ask for (see docs/api.md, ``Model.run``).
+METHODS: tuple[str, ...] = ("euler", "rk4", "RK45", "DOP853", "LSODA", "Radau")
+#: Methods that step on a fixed grid; the others are adaptive and reject discrete state.
+FIXED_STEP_METHODS: tuple[str, ...] = ("euler", "rk4")
+
+SWITCH_CONSTANT = "Policy Switch Month"
+SHOCK_MONTH_CONSTANT = "Market Shock Month"
+SHOCK_SIZE_CONSTANT = "Market Shock Size"
+
+_CONTROL_SETTINGS = {"FINAL TIME": "final_time", "TIME STEP": "time_step", "SAVEPER": "saveper"}
+_TOP_KEYS = ("title", "description", "model", "parameters", "policy", "simulation")
+_POLICY_KEYS = ("switch_month", "before", "after")
+_SIMULATION_KEYS = ("final_time", "time_step", "saveper", "method")
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """Simulation control overrides; ``None`` means "use the model's own value"."""
+
+    final_time: float | None = None
+    time_step: float | None = None
+    saveper: float | None = None
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario, ready to run: ``params`` are final model-constant overrides."""
+
+    path: Path
+    name: str
+    title: str
+    description: str
+    model_path: Path
+    params: dict[str, float] = field(default_factory=dict)
+    switch_month: float | None = None
+    shock_month: float | None = None
+    simulation: SimulationSettings = field(default_factory=SimulationSettings)
+
+
+@dataclass(frozen=True)
+class ScenarioListing:
+    """What ``flywheel scenarios`` shows: a scenario's name and title, or why it is broken."""
+
+    path: Path
+    name: str
+    title: str
+    description: str
+    error: str | None = None
+
+
+# Models loaded by path within this process: comparing five scenarios of one model loads it once.
+_MODEL_CACHE: dict[Path, Any] = {}
+
+
+def get_model(path: str | os.PathLike[str]) -> Any:
+    """Load a model through ``flywheel.load_model``, once per resolved path in this process."""
+    key = Path(path).resolve()
+    model = _MODEL_CACHE.get(key)
+    if model is None:
+        import flywheel
+
+        model = flywheel.load_model(key)
+        _MODEL_CACHE[key] = model
+    return model
+
+
+def load_scenario(path: str | os.PathLike[str], model: Any = None) -> Scenario:
+    """Read and fully validate a scenario file against its model.
+
+    ``model`` may be given to skip loading the model the file names (tests, or a caller that
+    already has it). Raises ``ScenarioError`` with one line naming the file and the offending key.
+    """
+    path = Path(path)
+    raw = _read_toml(path)
+    shape = _check_shape(path, raw)
+    model_path = shape["model_path"]
+    if model is None:
+        if not model_path.is_file():
+            raise ScenarioError(f"{path}: model = {_q(raw['model'])}: no such file ({model_path})")
+        model = get_model(model_path)
+    return _build(path, raw, shape, model)
+
+
+def run_scenario(scenario: Scenario, model: Any = None) -> pd.DataFrame:
+    """Run one scenario; returns the model's results (index ``time``, one column per variable)."""
+    if model is None:
+        model = get_model(scenario.model_path)
+    sim = scenario.simulation
+    return model.run(
+        params=dict(scenario.params),
+        method=sim.method or "euler",
+        time_step=sim.time_step,
+        final_time=sim.final_time,
+        saveper=sim.saveper,
+    )
+
+
+def list_scenarios(directory: str | os.PathLike[str], validate: bool = False) -> list[ScenarioListing]:
+    """List the ``*.toml`` scenarios of a folder, sorted by name, without stopping at a broken one.
+
+    Without ``validate`` only the TOML and its top-level shape are read (fast: no model is loaded);
+    with it every scenario is checked against its model. A broken file is listed with ``error`` set.
+    Raises ``ScenarioError`` if ``directory`` is not a folder.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ScenarioError(f"{directory}: no such scenario folder")
+    listings = []
+    for path in sorted(directory.glob("*.toml")):
+        title, description = "", ""
+        try:
+            raw = _read_toml(path)
+            title = raw.get("title", "") if isinstance(raw.get("title"), str) else ""
+            description = raw.get("description", "") if isinstance(raw.get("description"), str) else ""
+            if validate:
+                load_scenario(path)
+            else:
+                _check_shape(path, raw)
+        except FlywheelError as exc:  # a broken scenario or a model that fails to load
+            listings.append(ScenarioListing(path, path.stem, title, description, str(exc)))
+            continue
+        listings.append(ScenarioListing(path, path.stem, title, description))
+    return listings
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading and checking
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse the file; every way of failing becomes a ScenarioError naming the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _check_shape(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
+    """Check keys and types that need no model; returns the resolved model path."""
+    _check_keys(path, raw, _TOP_KEYS, "")
+    for key in ("title", "model"):
+        if key not in raw:
+            raise ScenarioError(f'{path}: missing required key "{key}"')
+    for key in ("title", "description", "model"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ScenarioError(
+                f"{path}: {key} = {_show(raw[key])}: expected a string, got {_type_name(raw[key])}"
+            )
+    if not raw["title"].strip():
+        raise ScenarioError(f"{path}: title is empty")
+    if not raw["model"].strip():
+        raise ScenarioError(f"{path}: model is empty")
+
+    for table in ("parameters", "policy", "simulation"):
+        if table in raw and not isinstance(raw[table], dict):
+            raise ScenarioError(f"{path}: {table} must be a table ([{table}]), got {_type_name(raw[table])}")
+    params = raw.get("parameters", {})
+    for name, value in params.items():
+        _number(path, "[parameters]", name, value)
+
+    policy = raw.get("policy", {})
+    _check_keys(path, policy, _POLICY_KEYS, "[policy]")
+    if "switch_month" in policy:
+        _number(path, "[policy]", "switch_month", policy["switch_month"], bare=True)
+    for side in ("before", "after"):
+        if side in policy:
+            if not isinstance(policy[side], dict):
+                raise ScenarioError(
+                    f"{path}: [policy] {side} must be a table ([policy.{side}]), got {_type_name(policy[side])}"
+                )
+            for lever, value in policy[side].items():
+                _number(path, f"[policy.{side}]", lever, value)
+
+    sim = raw.get("simulation", {})
+    _check_keys(path, sim, _SIMULATION_KEYS, "[simulation]")
+    for key in ("final_time", "time_step", "saveper"):
+        if key in sim:
+            value = _number(path, "[simulation]", key, sim[key], bare=True)
+            if value <= 0:
+                raise ScenarioError(f"{path}: [simulation] {key} = {_show(value)}: must be greater than 0")
+    if "method" in sim:
+        method = sim["method"]
+        if not isinstance(method, str):
+            raise ScenarioError(
+                f"{path}: [simulation] method = {_show(method)}: expected a string, got {_type_name(method)}"
+            )
+        if method not in METHODS:
+            hint = _suggest(method, METHODS, case_insensitive=True)
+            raise ScenarioError(
+                f"{path}: [simulation] method = {_q(method)}: unknown method (allowed: {', '.join(METHODS)}){hint}"
+            )
+    model_path = (path.parent / raw["model"]).resolve()
+    return {"model_path": model_path}
+
+
+def _build(path: Path, raw: dict[str, Any], shape: dict[str, Any], model: Any) -> Scenario:
+    """Check names and values against the model and expand levers into constant overrides."""
+    variables = model.variables
+    params: dict[str, float] = {}
+    origin: dict[str, str] = {}  # constant -> where the scenario set it, for conflict messages
+
+    def put(name: str, value: float, where: str) -> None:
+        if name in origin:
+            raise ScenarioError(f"{path}: {where} sets {_q(name)}, which {origin[name]} already sets")
+        params[name] = value
+        origin[name] = where
+
+    for name, value in raw.get("parameters", {}).items():
+        info = variables.get(name)
+        if info is None:
+            hint = _suggest(name, list(variables), case_insensitive=True)
+            raise ScenarioError(f"{path}: [parameters] {_q(name)}: unknown variable{hint}")
+        if info.kind == "control":
+            setting = _CONTROL_SETTINGS.get(name.upper())
+            where = f"use [simulation] {setting}" if setting else "it cannot be changed by a scenario"
+            raise ScenarioError(f"{path}: [parameters] {_q(name)} is a simulation setting; {where}")
+        if info.kind != "constant":
+            raise ScenarioError(
+                f"{path}: [parameters] {_q(name)} is a{'n' if info.kind[0] in 'aeiou' else ''} {info.kind}, "
+                "not a constant; only constants can be set"
+            )
+        _check_range(path, "[parameters]", name, float(value), info.limits)
+        put(name, float(value), "[parameters]")
+
+    policy = raw.get("policy", {})
+    if "switch_month" in policy:
+        value = float(policy["switch_month"])
+        info = variables.get(SWITCH_CONSTANT)
+        if info is None or info.kind != "constant":
+            raise ScenarioError(
+                f'{path}: [policy] switch_month: the model has no constant "{SWITCH_CONSTANT}" to set'
+            )
+        _check_range(path, "[policy]", "switch_month", value, info.limits, bare=True)
+        put(SWITCH_CONSTANT, value, "[policy] switch_month")
+
+    levers = model_levers(variables)
+    before = policy.get("before", {})
+    after = policy.get("after", {})
+    for side, table in (("before", before), ("after", after)):
+        for lever in table:
+            if lever not in levers:
+                hint = _suggest(lever, levers, case_insensitive=True)
+                allowed = f"; levers: {', '.join(levers)}" if levers and not hint else ""
+                raise ScenarioError(f"{path}: [policy.{side}] {_q(lever)}: unknown lever{hint}{allowed}")
+            constant = f"{lever} {side.capitalize()}"
+            _check_range(path, f"[policy.{side}]", lever, float(table[lever]), variables[constant].limits)
+    for lever, value in before.items():
+        put(f"{lever} Before", float(value), f"[policy.before] {_q(lever)}")
+        if lever not in after:
+            put(f"{lever} After", float(value), f"[policy.before] {_q(lever)}")
+    for lever, value in after.items():
+        put(f"{lever} After", float(value), f"[policy.after] {_q(lever)}")
+
+    simulation = _simulation(path, raw.get("simulation", {}), model)
+
+    def effective(name: str) -> float | None:
+        if name in params:
+            return params[name]
+        info = variables.get(name)
+        return None if info is None or info.default is None else float(info.default)
+
+    switch_month = None
+    if any(effective(f"{lv} Before") != effective(f"{lv} After") for lv in levers):
+        switch_month = effective(SWITCH_CONSTANT)
+    shock_month = None
+    size = effective(SHOCK_SIZE_CONSTANT)
+    if size is not None and size != 0:
+        shock_month = effective(SHOCK_MONTH_CONSTANT)
+
+    return Scenario(
+        path=path,
+        name=path.stem,
+        title=raw["title"].strip(),
+        description=raw.get("description", "").strip(),
+        model_path=shape["model_path"],
+        params=params,
+        switch_month=switch_month,
+        shock_month=shock_month,
+        simulation=simulation,
+    )
+
+
+def _simulation(path: Path, sim: dict[str, Any], model: Any) -> SimulationSettings:
+    """Check the time settings against each other and the model's own values."""
+    settings = SimulationSettings(
+        final_time=_opt_float(sim.get("final_time")),
+        time_step=_opt_float(sim.get("time_step")),
+        saveper=_opt_float(sim.get("saveper")),
+        method=sim.get("method"),
+    )
+    for key, control in (("final_time", "FINAL TIME"), ("time_step", "TIME STEP"), ("saveper", "SAVEPER")):
+        value = getattr(settings, key)
+        info = model.variables.get(control)
+        if value is not None and info is not None:
+            _check_range(path, "[simulation]", key, value, info.limits, bare=True)
+    initial = float(model.initial_time)
+    # A model's FINAL TIME may be an expression (None here): then the run decides when to stop.
+    model_final = model.final_time
+    final = settings.final_time if settings.final_time is not None else model_final
+    final = math.inf if final is None else float(final)
+    step = settings.time_step if settings.time_step is not None else float(model.time_step)
+    saveper = settings.saveper if settings.saveper is not None else float(model.saveper)
+    if settings.final_time is not None and final <= initial:
+        raise ScenarioError(
+            f"{path}: [simulation] final_time = {_fmt(final)}: must be after the model's initial time {_fmt(initial)}"
+        )
+    if settings.time_step is not None and step > final - initial:
+        raise ScenarioError(
+            f"{path}: [simulation] time_step = {_fmt(step)}: longer than the whole run "
+            f"({_fmt(initial)} to {_fmt(final)})"
+        )
+    if (settings.saveper is not None or settings.time_step is not None) and saveper < step:
+        key = "saveper" if settings.saveper is not None else "time_step"
+        raise ScenarioError(
+            f"{path}: [simulation] {key}: saveper ({_fmt(saveper)}) must be at least time_step ({_fmt(step)})"
+        )
+    if (
+        settings.method is not None
+        and settings.method not in FIXED_STEP_METHODS
+        and getattr(model, "has_discrete_state", False)
+    ):
+        raise ScenarioError(
+            f"{path}: [simulation] method = {_q(settings.method)}: the model has discrete state "
+            f"(DELAY FIXED / SAMPLE IF TRUE); use one of: {', '.join(FIXED_STEP_METHODS)}"
+        )
+    return settings
+
+
+def model_levers(variables: dict[str, Any]) -> list[str]:
+    """Policy levers of a model (pass ``model.variables``): every L with constants "L Before" and "L After"."""
+    out = []
+    for name, info in variables.items():
+        if name.endswith(" Before") and info.kind == "constant":
+            lever = name[: -len(" Before")]
+            other = variables.get(f"{lever} After")
+            if other is not None and other.kind == "constant":
+                out.append(lever)
+    return out
+
+
+def _check_keys(path: Path, table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            hint = _suggest(key, allowed, case_insensitive=True)
+            prefix = f"{where} " if where else ""
+            raise ScenarioError(
+                f"{path}: {prefix}{_q(key)}: unknown key (allowed: {', '.join(allowed)}){hint}"
+            )
+
+
+def _number(path: Path, where: str, key: str, value: Any, bare: bool = False) -> float:
+    """A finite int or float (bool is rejected though Python calls it an int)."""
+    label = f"{where} {key}" if bare else f"{where} {_q(key)}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"{path}: {label} = {_show(value)}: expected a number, got {_type_name(value)}")
+    if not math.isfinite(value):
+        raise ScenarioError(f"{path}: {label} = {_show(value)}: expected a finite number")
+    return float(value)
+
+
+def _check_range(path: Path, where: str, key: str, value: float, limits: Any, bare: bool = False) -> None:
+    lo, hi = _limits(limits)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        label = f"{where} {key}" if bare else f"{where} {_q(key)}"
+        lo_s = _fmt(lo) if lo is not None else "-inf"
+        hi_s = _fmt(hi) if hi is not None else "inf"
+        raise ScenarioError(f"{path}: {label} = {_fmt(value)} is outside its range [{lo_s}, {hi_s}]")
+
+
+def _limits(limits: Any) -> tuple[float | None, float | None]:
+    """Normalise ``(lo, hi)``: None and NaN both mean "no bound"."""
+    if not limits:
+        return None, None
+    lo, hi = limits
+
+    def clean(x: Any) -> float | None:
+        if x is None:
+            return None
+        x = float(x)
+        return None if math.isnan(x) else x
+
+    return clean(lo), clean(hi)
+
+
+def _suggest(word: str, candidates: Any, case_insensitive: bool = False) -> str:
+    """'; did you mean "X"?' for the closest candidate, or '' if none is close."""
+    candidates = list(candidates)
+    if case_insensitive:
+        folded = {c.casefold(): c for c in candidates}
+        if word.casefold() in folded:
+            return f"; did you mean {_q(folded[word.casefold()])}?"
+    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if not match and case_insensitive:
+        lowered = {c.casefold(): c for c in candidates}
+        hit = difflib.get_close_matches(word.casefold(), list(lowered), n=1, cutoff=0.6)
+        match = [lowered[hit[0]]] if hit else []
+    return f"; did you mean {_q(match[0])}?" if match else ""
+
+
+def _q(text: str) -> str:
+    """A name in double quotes, with newlines and quotes escaped so a message stays on one line."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _show(value: Any) -> str:
+    """A value as it would look in TOML, shortened."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = _q(value)
+    elif isinstance(value, dict):
+        text = "{...}"
+    elif isinstance(value, list):
+        text = "[...]"
+    elif isinstance(value, float):
+        text = _fmt(value)
+    else:
+        text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return f"a {type(value).__name__}"  # dates and times
