@@ -64,7 +64,8 @@ def run_ensemble(
     slots = _slots(model, columns, ovm)
     names = model._columns(return_columns)
     cols = np.array([model._record_index[n] for n in names], dtype=np.int64)
-    all_times = rt.save_times(s.initial_time, s.time_step, s.final_time, s.saveper)
+    n_steps, schedule, step_times = rt.time_grid(s.initial_time, s.time_step, s.final_time, s.saveper)
+    all_times = step_times[schedule == 1]
     row_map, times = _row_map(all_times, return_times)
     n_rows, n_cols = len(times), len(cols)
     if n_members * n_rows * n_cols * 8 > _MAX_RESULT_BYTES:
@@ -89,7 +90,7 @@ def run_ensemble(
         for name, slot in slots.items():
             P[:, slot] = columns[name][lo:hi]
         model._k.simulate_ensemble(
-            P, ovm, lkx, lky, lko, lkn, s.initial_time, s.time_step, s.final_time, s.saveper,
+            P, ovm, lkx, lky, lko, lkn, s.initial_time, s.time_step, s.final_time, s.saveper, n_steps, schedule,
             table.a, table.b, table.c, row_map, cols, out[lo:hi], bad[lo:hi],
         )  # fmt: skip
     members = index if index is not None else np.arange(n_members)

@@ -232,15 +232,16 @@ class Model:
 
         table = FIXED_STEP[method]
         if self._layout["dynamic_final_time"]:
-            capacity = 1024
+            capacity, n_steps, schedule = 1024, -1, np.zeros(1, dtype=np.int8)
         else:
-            capacity = len(rt.save_times(s.initial_time, s.time_step, s.final_time, s.saveper)) + 1
+            n_steps, schedule, _ = rt.time_grid(s.initial_time, s.time_step, s.final_time, s.saveper)
+            capacity = int(schedule.sum()) + 1
         while True:
             out = np.empty((capacity, len(cols)))
             out_t = np.empty(capacity)
             row_map = np.arange(capacity, dtype=np.int64)
             nsave, bad, bad_time = self._k.simulate_member(
-                p, ovm, lkx, lky, lko, lkn, s.initial_time, s.time_step, s.final_time, s.saveper,
+                p, ovm, lkx, lky, lko, lkn, s.initial_time, s.time_step, s.final_time, s.saveper, n_steps, schedule,
                 table.a, table.b, table.c, row_map, cols, out, out_t,
             )  # fmt: skip
             if nsave <= capacity:

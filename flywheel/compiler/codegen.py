@@ -241,7 +241,7 @@ class CodeGenerator:
     def _member_kernel(self, emit: _Emitter) -> None:
         ny = max(self.layout.n_states, 1)
         emit(0, "@njit(**_OPTS)")
-        emit(0, "def simulate_member(p, ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, bt_a, bt_b, bt_c, row_map, cols, out, out_t):")
+        emit(0, "def simulate_member(p, ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out, out_t):")
         emit(1, '"""Initialise and integrate one member; returns (saves, index of a state that blew up, its time)."""')
         self._table_prologue(emit, 1)
         emit(1, "ns = bt_b.shape[0]")
@@ -255,6 +255,7 @@ class CodeGenerator:
         emit(1, "bad_index = -1")
         emit(1, "bad_time = np.nan")
         emit(1, "done = False")
+        emit(1, "step = 0")
         emit(1, "while True:")
         emit(2, "for s in range(ns):")
         emit(3, "if s == 0:")
@@ -278,10 +279,13 @@ class CodeGenerator:
         for c in self.p.chains:
             if c.kind == "delayn":
                 emit(4, f"{c.key}_tnow = {c.time}")
-        final = self.p.controls.get("final_time")
-        tf_now = final if self.layout.dynamic_final_time else "tf"
-        emit(4, f"done = not (t + dt * rt.TIME_RPREC < {tf_now})")
-        emit(4, "if rt.is_save_time(t, t0, dt, sp):")
+        if self.layout.dynamic_final_time:  # PySD re-reads FINAL TIME before every step
+            emit(4, f"done = not (t + dt * rt.TIME_RPREC < {self.p.controls['final_time']})")
+            emit(4, "save = rt.is_save_time(t, t0, dt, sp)")
+        else:  # the step count and save flags come precomputed from rt.time_grid
+            emit(4, "done = step >= n_steps")
+            emit(4, "save = schedule[step] != 0")
+        emit(4, "if save:")
         emit(5, "if nsave < row_map.shape[0] and row_map[nsave] >= 0:")
         emit(6, "r = row_map[nsave]")
         self._record(emit, 6)
@@ -319,16 +323,17 @@ class CodeGenerator:
                 emit(3, f"{c.key}_times[k] = {c.key}_times[k - 1]")
                 emit(2, f"{c.key}_times[0] = {c.key}_tnow")
         emit(2, "t = t + dt")
+        emit(2, "step += 1")
         emit(1, "return nsave, bad_index, bad_time")
         emit(0, "")
 
     def _ensemble_kernel(self, emit: _Emitter) -> None:
         emit(0, "@njit(parallel=True, **_OPTS)")
-        emit(0, "def simulate_ensemble(P, ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, bt_a, bt_b, bt_c, row_map, cols, out, bad):")
+        emit(0, "def simulate_ensemble(P, ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out, bad):")
         emit(1, '"""simulate_member for every row of P, in parallel; bad[m] is the blown-up state or -1."""')
         emit(1, "for m in prange(P.shape[0]):")
         emit(2, "out_t = np.empty(out.shape[1])")
-        emit(2, "res = simulate_member(P[m], ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, bt_a, bt_b, bt_c, row_map, cols, out[m], out_t)")
+        emit(2, "res = simulate_member(P[m], ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out[m], out_t)")
         emit(2, "bad[m] = res[1]")
         emit(0, "")
 

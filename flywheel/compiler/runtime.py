@@ -168,18 +168,28 @@ def is_save_time(time, t0, dt, saveper):
 
 
 @njit(**_OPTS)
-def save_times(t0, dt, tf, saveper):
-    """The output times an Euler/RK4 run produces, accumulating ``t += dt`` exactly as the kernel does."""
+def time_grid(t0, dt, tf, saveper):
+    """Steps and output times of a fixed-step run, accumulating ``t += dt`` exactly as the kernel does.
+
+    Returns (number of steps, save flag per step time, step times). The kernel reads the flags instead of
+    testing every step with a floating-point modulo.
+    """
     n_max = int((tf - t0) / dt) + 3
-    out = np.empty(n_max)
+    flags = np.zeros(n_max, dtype=np.int8)
+    times = np.empty(n_max)
     k = 0
     t = t0
     while t + dt * TIME_RPREC < tf:
-        if is_save_time(t, t0, dt, saveper):
-            out[k] = t
-            k += 1
+        times[k] = t
+        flags[k] = 1 if is_save_time(t, t0, dt, saveper) else 0
         t = t + dt
-    if is_save_time(t, t0, dt, saveper):
-        out[k] = t
         k += 1
-    return out[:k]
+    times[k] = t
+    flags[k] = 1 if is_save_time(t, t0, dt, saveper) else 0
+    return k, flags[: k + 1], times[: k + 1]
+
+
+def save_times(t0: float, dt: float, tf: float, saveper: float) -> np.ndarray:
+    """The output times of a fixed-step run."""
+    _, flags, times = time_grid(t0, dt, tf, saveper)
+    return times[flags == 1]
