@@ -118,7 +118,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_can_write(targets.values(), force=args.force)
 
     results = {}
-    for s in _progress(scenarios, "running"):
+    bar = _progress(scenarios, "running")
+    for s in bar:
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(s.name)
         results[s.name] = run_scenario(s, get_model(s.model_path))
 
     import pandas as pd
@@ -214,7 +217,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if path.is_dir():
         if args.reference:
             raise UsageError("verify: --reference goes with a model file, not a folder")
-        report = verify.verify_suite(path)
+        if args.pattern:
+            import re
+
+            try:
+                re.compile(args.pattern)
+            except re.error as exc:
+                raise UsageError(
+                    f"verify: --pattern {args.pattern!r} is not a regular expression: {exc}"
+                ) from None
+        report = verify.verify_suite(path, progress=sys.stderr.isatty(), pattern=args.pattern)
+        if len(report.table) == 0:
+            which = f" matching {args.pattern!r}" if args.pattern else ""
+            raise UsageError(f"verify: no models{which} with an output.csv/output.tab reference below {path}")
         print(report.to_text())
         return EXIT_OK if report.n_failed == 0 and report.n_error == 0 else EXIT_FAILED
     if not path.is_file():
@@ -222,7 +237,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     reference = Path(args.reference) if args.reference else _find_reference(path)
     if not reference.is_file():
         raise UsageError(f"verify: {reference}: no such reference file")
-    report = verify.compare_with_reference(path, reference)
+    if args.pattern:
+        raise UsageError("verify: --pattern goes with a folder, not a model file")
+    report = verify.compare_with_reference(path, reference, method=args.method)
     print(report.to_text(n=args.top))
     return EXIT_OK if report.passed else EXIT_FAILED
 
@@ -327,11 +344,19 @@ def build_parser() -> argparse.ArgumentParser:
         "prints the worst variables. Without --reference, output.csv or output.tab next to the model "
         "is used. Given a folder, every test model in it is verified. Exit 0 if all passed, else 1.",
         epilog="examples:\n  flywheel verify models/evil_sales_flywheel.mdl --reference ref/output.csv\n"
-        "  flywheel verify tests/models/",
+        "  flywheel verify tests/models/ --pattern 'delay|smooth'",
         formatter_class=_formatter,
     )
     p.add_argument("path", metavar="MODEL|DIR", help="a model file, or a folder of test models")
     p.add_argument("--reference", metavar="OUTPUT", help="reference output (.csv or .tab) for a single model")
+    p.add_argument(
+        "--method",
+        default="euler",
+        choices=["euler", "rk4", "RK45", "DOP853", "LSODA", "Radau"],
+        metavar="METHOD",
+        help="integration method for a single model (default euler)",
+    )
+    p.add_argument("--pattern", metavar="REGEX", help="for a folder: only models whose path matches REGEX")
     p.add_argument("-n", "--top", type=int, default=10, help="how many worst variables to show (default 10)")
     p.set_defaults(func=cmd_verify)
     return parser

@@ -25,7 +25,15 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from flywheel.scenarios import Scenario
 
-__all__ = ["OKABE_ITO", "PANEL_VARIABLES", "compare_figure", "run_figure", "save_figure", "scenario_colors"]
+__all__ = [
+    "OKABE_ITO",
+    "PANEL_VARIABLES",
+    "compare_figure",
+    "figure_bytes",
+    "run_figure",
+    "save_figure",
+    "scenario_colors",
+]
 
 #: The variables shown, one panel each, in the order of the flywheel.
 PANEL_VARIABLES: tuple[str, ...] = (

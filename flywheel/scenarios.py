@@ -113,11 +113,8 @@ def load_scenario(path: str | os.PathLike[str], model: Any = None) -> Scenario:
     path = Path(path)
     raw = _read_toml(path)
     shape = _check_shape(path, raw)
-    model_path = shape["model_path"]
     if model is None:
-        if not model_path.is_file():
-            raise ScenarioError(f"{path}: model = {_q(raw['model'])}: no such file ({model_path})")
-        model = get_model(model_path)
+        model = get_model(_existing_model(path, raw, shape))
     return _build(path, raw, shape, model)
 
 
@@ -155,7 +152,7 @@ def list_scenarios(directory: str | os.PathLike[str], validate: bool = False) ->
             if validate:
                 load_scenario(path)
             else:
-                _check_shape(path, raw)
+                _existing_model(path, raw, _check_shape(path, raw))
         except FlywheelError as exc:  # a broken scenario or a model that fails to load
             listings.append(ScenarioListing(path, path.stem, title, description, str(exc)))
             continue
@@ -182,6 +179,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _existing_model(path: Path, raw: dict[str, Any], shape: dict[str, Any]) -> Path:
+    model_path = shape["model_path"]
+    if not model_path.is_file():
+        raise ScenarioError(f"{path}: model = {_q(raw['model'])}: no such file ({model_path})")
+    return model_path
 
 
 def _check_shape(path: Path, raw: dict[str, Any]) -> dict[str, Any]:

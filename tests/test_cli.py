@@ -294,6 +294,22 @@ def test_verify_passes_against_its_own_output_and_fails_against_a_perturbed_one(
     assert "Trust" in bad.stdout
 
 
+def test_verify_a_folder_of_test_models(cli, tmp_path, model):
+    for name, offset in (("good", 0.0), ("bad", 0.5)):
+        folder = tmp_path / "suite" / name
+        folder.mkdir(parents=True)
+        (folder / "model.mdl").write_text(MODEL_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+        _reference(model, tmp_path, trust_offset=offset).rename(folder / "output.csv")
+    only_good = cli("verify", tmp_path / "suite", "--pattern", "good")
+    assert only_good.returncode == 0, only_good.stdout + only_good.stderr
+    assert "1 passed, 0 failed" in only_good.stdout
+    both = cli("verify", tmp_path / "suite")
+    assert both.returncode == 1, both.stdout + both.stderr
+    assert "1 passed, 1 failed" in both.stdout
+    assert_one_line_error(cli("verify", tmp_path / "suite", "--pattern", "nothing"), "no models matching")
+    assert_one_line_error(cli("verify", tmp_path / "suite", "--pattern", "("), "not a regular expression")
+
+
 def test_verify_needs_a_reference_for_a_single_model(cli, tmp_path):
     model_copy = tmp_path / "m.mdl"
     model_copy.write_text(MODEL_PATH.read_text(encoding="utf-8"), encoding="utf-8")
