@@ -385,6 +385,16 @@ class CodeGenerator:
         inner = _Emitter()
         self._eval_block(inner, 0, "ys", "K[s, {}]", with_discrete=False)
         for group in _statements(inner.lines):
+            override = _OVERRIDE.fullmatch(group[0]) if len(group) == 1 else None
+            if override:  # decide once per block, not per member, so the member loops stay branch-free
+                key, slot, code = override.groups()
+                emit(3, f"if ovm[{slot}]:")
+                emit(4, "for b in range(nb):")
+                emit(5, f"{key}[b] = P[b, {slot}]")
+                emit(3, "else:")
+                emit(4, "for b in range(nb):")
+                emit(5, vectorise(f"{key} = {code}"))
+                continue
             emit(3, "for b in range(nb):")
             for line in group:
                 emit(4, vectorise(line))
@@ -454,7 +464,8 @@ class CodeGenerator:
         return emit.text()
 
 
-BLOCK = 32  # members per block in ensembles: enough independent work to hide latency, small enough for L1
+_OVERRIDE = re.compile(r"(\w+) = p\[(\d+)\] if ovm\[\2\] else \((.*)\)")
+BLOCK = 64  # members per block in ensembles: enough independent work to hide latency, small enough for L1
 
 
 class _Vectoriser:

@@ -20,6 +20,7 @@ LOOKUP_BACKWARD = 2  # hold the last value (Vensim LOOKUP BACKWARD, XMILE "discr
 LOOKUP_FORWARD = 3  # take the next value (Vensim LOOKUP FORWARD)
 
 _OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
+_INLINE = {**_OPTS, "inline": "always"}  # small helpers: inlined so that member loops can vectorise
 
 
 @njit(**_OPTS)
@@ -76,13 +77,13 @@ def lookup_invert(y, lkx, lky, start, n):
     return np.nan
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def step(time, dt, value, tstep):
     """STEP(value, tstep): PySD counts the step from half a time step before ``tstep``."""
     return value * (1.0 if time + dt / 2.0 > tstep else 0.0)
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def ramp(time, slope, start, finish, has_finish):
     """RAMP(slope, start[, finish])."""
     final = time
@@ -107,7 +108,7 @@ def pulse(time, dt, start, repeat_time, width, has_width, magnitude, has_magnitu
     return 0.0
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def if_nan_min(a, b):
     """MIN with numpy's NaN propagation (np.minimum)."""
     if a != a or b != b:
@@ -115,7 +116,7 @@ def if_nan_min(a, b):
     return a if a <= b else b
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def if_nan_max(a, b):
     """MAX with numpy's NaN propagation (np.maximum)."""
     if a != a or b != b:
@@ -123,13 +124,13 @@ def if_nan_max(a, b):
     return a if a >= b else b
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def integer(x):
     """INTEGER: truncation toward zero."""
     return float(math.trunc(x)) if x == x and abs(x) != np.inf else x
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def quantum(a, b):
     """QUANTUM(a, b) = b * INTEGER(a / b), or a when b is (near) zero or negative."""
     if b < SMALL_VENSIM:
@@ -137,13 +138,13 @@ def quantum(a, b):
     return b * integer(a / b)
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def modulo(x, m):
     """MODULO as PySD defines it: x - QUANTUM(x, m)."""
     return x - quantum(x, m)
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def zidz(num, den):
     """ZIDZ: 0 when the denominator is (near) zero."""
     if abs(den) < SMALL_VENSIM:
@@ -151,7 +152,7 @@ def zidz(num, den):
     return num / den
 
 
-@njit(**_OPTS)
+@njit(**_INLINE)
 def xidz(num, den, x):
     """XIDZ: x when the denominator is (near) zero."""
     if abs(den) < SMALL_VENSIM:
