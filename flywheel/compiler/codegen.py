@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from . import runtime as rt
 from .ir import Aux, Program, literal
 from .ordering import Analysis
 
@@ -464,6 +465,7 @@ class CodeGenerator:
         return emit.text()
 
 
+_INLINED = re.compile(rf"\brt\.({'|'.join(rt.INLINED)})\(")
 _OVERRIDE = re.compile(r"(\w+) = p\[(\d+)\] if ovm\[\2\] else \((.*)\)")
 BLOCK = 64  # members per block in ensembles: enough independent work to hide latency, small enough for L1
 
@@ -481,6 +483,7 @@ class _Vectoriser:
         line = re.sub(r"\b(ys|y)\[([^\]]+)\]", r"\1[\2, b]", line)
         line = re.sub(r"\bK\[s, ([^\]]+)\]", r"K[s, \1, b]", line)
         line = re.sub(r"\bp\[(\d+)\]", r"P[b, \1]", line)
+        line = _INLINED.sub(r"rt.\1_inline(", line)
         if self.keys is not None:
             line = self.keys.sub(r"\1[b]", line)
         return line

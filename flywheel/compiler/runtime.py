@@ -20,7 +20,7 @@ LOOKUP_BACKWARD = 2  # hold the last value (Vensim LOOKUP BACKWARD, XMILE "discr
 LOOKUP_FORWARD = 3  # take the next value (Vensim LOOKUP FORWARD)
 
 _OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
-_INLINE = {**_OPTS, "inline": "always"}  # small helpers: inlined so that member loops can vectorise
+_INLINE = {**_OPTS, "inline": "always"}
 
 
 @njit(**_OPTS)
@@ -77,13 +77,13 @@ def lookup_invert(y, lkx, lky, start, n):
     return np.nan
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def step(time, dt, value, tstep):
     """STEP(value, tstep): PySD counts the step from half a time step before ``tstep``."""
     return value * (1.0 if time + dt / 2.0 > tstep else 0.0)
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def ramp(time, slope, start, finish, has_finish):
     """RAMP(slope, start[, finish])."""
     final = time
@@ -108,7 +108,7 @@ def pulse(time, dt, start, repeat_time, width, has_width, magnitude, has_magnitu
     return 0.0
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def if_nan_min(a, b):
     """MIN with numpy's NaN propagation (np.minimum)."""
     if a != a or b != b:
@@ -116,7 +116,7 @@ def if_nan_min(a, b):
     return a if a <= b else b
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def if_nan_max(a, b):
     """MAX with numpy's NaN propagation (np.maximum)."""
     if a != a or b != b:
@@ -124,13 +124,13 @@ def if_nan_max(a, b):
     return a if a >= b else b
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def integer(x):
     """INTEGER: truncation toward zero."""
     return float(math.trunc(x)) if x == x and abs(x) != np.inf else x
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def quantum(a, b):
     """QUANTUM(a, b) = b * INTEGER(a / b), or a when b is (near) zero or negative."""
     if b < SMALL_VENSIM:
@@ -138,13 +138,13 @@ def quantum(a, b):
     return b * integer(a / b)
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def modulo(x, m):
     """MODULO as PySD defines it: x - QUANTUM(x, m)."""
     return x - quantum(x, m)
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def zidz(num, den):
     """ZIDZ: 0 when the denominator is (near) zero."""
     if abs(den) < SMALL_VENSIM:
@@ -152,12 +152,26 @@ def zidz(num, den):
     return num / den
 
 
-@njit(**_INLINE)
+@njit(**_OPTS)
 def xidz(num, den, x):
     """XIDZ: x when the denominator is (near) zero."""
     if abs(den) < SMALL_VENSIM:
         return x
     return num / den
+
+
+# Inlined twins of the small helpers, for the ensemble's block kernel: inlining lets the member loops
+# vectorise, but costs compile time, so the single-run kernel (compiled on first use) calls the plain ones.
+INLINED = ("step", "ramp", "if_nan_min", "if_nan_max", "integer", "quantum", "modulo", "zidz", "xidz")
+step_inline = njit(**_INLINE)(step.py_func)
+ramp_inline = njit(**_INLINE)(ramp.py_func)
+if_nan_min_inline = njit(**_INLINE)(if_nan_min.py_func)
+if_nan_max_inline = njit(**_INLINE)(if_nan_max.py_func)
+integer_inline = njit(**_INLINE)(integer.py_func)
+quantum_inline = njit(**_INLINE)(quantum.py_func)
+modulo_inline = njit(**_INLINE)(modulo.py_func)
+zidz_inline = njit(**_INLINE)(zidz.py_func)
+xidz_inline = njit(**_INLINE)(xidz.py_func)
 
 
 @njit(**_OPTS)
