@@ -59,8 +59,8 @@ def run_ensemble(
     method, p0, ovm, (lkx, lky, lko, lkn), s = model._prepare(None, None, time_step, final_time, saveper, method)
     if method not in FIXED_STEP:
         raise ParameterError(f"ensembles use fixed-step methods ({', '.join(FIXED_STEP)}), not {method}")
-    if model._layout["dynamic_final_time"]:
-        raise ParameterError(f"{model.path.name}: ensembles need a constant FINAL TIME")
+    if model._layout["dynamic_time"]:
+        raise ParameterError(f"{model.path.name}: ensembles need constant FINAL TIME, TIME STEP and SAVEPER")
     slots = _slots(model, columns, ovm)
     names = model._columns(return_columns)
     cols = np.array([model._record_index[n] for n in names], dtype=np.int64)

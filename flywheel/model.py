@@ -123,7 +123,7 @@ class Model:
     # ------------------------------------------------------------------ parameters
     def _time_settings(self, time_step, final_time, saveper, initial_time=None) -> TimeSettings:
         final = final_time if final_time is not None else self._controls["final_time"]
-        if final is None and not self._layout["dynamic_final_time"]:
+        if final is None and not self._layout["dynamic_time"]:
             raise ModelError(f"{self.path.name}: FINAL TIME is not a number; pass final_time=")
         step = time_step if time_step is not None else self.time_step
         settings = TimeSettings(
@@ -231,7 +231,7 @@ class Model:
         from .compiler import runtime as rt
 
         table = FIXED_STEP[method]
-        if self._layout["dynamic_final_time"]:
+        if self._layout["dynamic_time"]:
             capacity, n_steps, schedule = 1024, -1, np.zeros(1, dtype=np.int8)
         else:
             n_steps, schedule, _ = rt.time_grid(s.initial_time, s.time_step, s.final_time, s.saveper)
@@ -258,10 +258,11 @@ class Model:
     def _run_adaptive(self, method, p, ovm, lkx, lky, lko, lkn, s: TimeSettings, cols, options):
         from .compiler import runtime as rt
 
-        if self.has_discrete_state or self._layout["dynamic_final_time"]:
+        if self.has_discrete_state or self._layout["dynamic_time"]:
             raise SimulationError(
                 f"{self.path.name}: {method} is adaptive and this model has discrete state (DELAY FIXED, "
-                "SAMPLE IF TRUE, a variable DELAY N time) or a dynamic FINAL TIME; use method='euler' or 'rk4'"
+                "SAMPLE IF TRUE, a variable DELAY N time) or control variables that change during the run; "
+                "use method='euler' or 'rk4'"
             )
         times = rt.save_times(s.initial_time, s.time_step, s.final_time, s.saveper)
         args = (p, ovm, lkx, lky, lko, lkn, s.initial_time, s.time_step, s.final_time, s.saveper)

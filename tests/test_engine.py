@@ -247,3 +247,16 @@ def test_ensemble_members_equal_single_runs(tmp_path_factory, rows, method) -> N
         single = model.run(params=table.iloc[i].to_dict(), return_columns=names, method=method)
         for name in names:
             assert np.array_equal(ds[name].values[i], single[name].to_numpy(), equal_nan=True), name
+
+
+def test_time_step_may_change_with_time_but_not_with_state(tmp_path) -> None:
+    body = equation("Stock", "INTEG(1, 0)")
+    text = write_model(tmp_path, body, final=6, dt=1).read_text()
+    path = tmp_path / "dynamic.mdl"
+    path.write_text(text.replace("TIME STEP  = 1", "TIME STEP  = IF THEN ELSE(Time < 2, 1, 0.5)"))
+    df = flywheel.load_model(path).run()
+    assert list(df.index) == [0, 1, 2, 3, 4, 5, 6] and df.loc[6, "Stock"] == 6
+    assert df.loc[1, "TIME STEP"] == 1 and df.loc[3, "TIME STEP"] == 0.5
+    path.write_text(text.replace("TIME STEP  = 1", "TIME STEP  = IF THEN ELSE(Stock < 2, 1, 0.5)"))
+    with pytest.raises(UnsupportedConstructError, match="'TIME STEP' depends on variables that change"):
+        flywheel.load_model(path)

@@ -59,6 +59,7 @@ def compile_model(path: Path) -> CompiledArtifacts:
     lowerer = Lowerer(abstract, path)
     program = lowerer.run()
     analysis = analyse(program, path.name)
+    _check_dynamic_controls(program, analysis, path)
     elements = lowerer.elements
     record = [(e.name, e.key) for e in _output_order(elements) if e.kind != "lookup"]
     generator = CodeGenerator(program, analysis, record)
@@ -73,6 +74,22 @@ def compile_model(path: Path) -> CompiledArtifacts:
     }
     _check_control_values(meta["controls"], path)
     return CompiledArtifacts(source, meta)
+
+
+def _check_dynamic_controls(program, analysis, path: Path) -> None:
+    """TIME STEP and SAVEPER may change during a run (PySD re-reads them every step), but only as
+    equations of Time and constants: the kernel evaluates them before anything else in a step."""
+    from ..errors import UnsupportedConstructError
+
+    auxes = {a.key: a for a in program.auxes}
+    for control in ("time_step", "saveper"):
+        key = program.controls.get(control)
+        dynamic = key and key not in analysis.static and key in auxes
+        if dynamic and not all(dep in analysis.static for dep in auxes[key].expr.deps):
+            raise UnsupportedConstructError(
+                f"{path.name}: variable '{CONTROL_NAMES[control]}' depends on variables that change during "
+                "the run, which flywheel does not support (allowed: an equation of Time and constants)"
+            )
 
 
 def _output_order(elements):

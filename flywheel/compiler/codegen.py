@@ -43,7 +43,7 @@ class Layout:
     tables: dict[str, int] = field(default_factory=dict)  # named lookup -> table index
     table_x: list[list[float]] = field(default_factory=list)
     table_y: list[list[float]] = field(default_factory=list)
-    dynamic_final_time: bool = False
+    dynamic_time: bool = False  # FINAL TIME, TIME STEP or SAVEPER change during the run
     has_discrete_state: bool = False
 
     def to_dict(self) -> dict:
@@ -110,8 +110,12 @@ class CodeGenerator:
             self.layout.table_x.append(list(table.x))
             self.layout.table_y.append(list(table.y))
         self.layout.record_names = [name for name, _ in self.record_keys]
-        final_key = self.p.controls.get("final_time")
-        self.layout.dynamic_final_time = final_key is not None and final_key not in self.a.static
+        self.dynamic_controls = {
+            control: key
+            for control, key in self.p.controls.items()
+            if control in ("final_time", "time_step", "saveper") and key not in self.a.static
+        }
+        self.layout.dynamic_time = bool(self.dynamic_controls)
         self.layout.has_discrete_state = bool(self.p.delay_fixed or self.p.samples) or any(
             c.kind == "delayn" and c.time not in self.a.static for c in self.p.chains
         )
@@ -259,6 +263,9 @@ class CodeGenerator:
         emit(2, "for s in range(ns):")
         emit(3, "if s == 0:")
         emit(4, "time = t")
+        for control, arg in (("time_step", "dt"), ("saveper", "sp")):
+            if control in self.dynamic_controls:  # equations of time and constants only (checked below)
+                emit(4, f"{arg} = {self.aux[self.dynamic_controls[control]].expr.run}")
         emit(4, f"for i in range({ny}):")
         emit(5, "ys[i] = y[i]")
         emit(3, "else:")
@@ -278,8 +285,9 @@ class CodeGenerator:
         for c in self.p.chains:
             if c.kind == "delayn":
                 emit(4, f"{c.key}_tnow = {c.time}")
-        if self.layout.dynamic_final_time:  # PySD re-reads FINAL TIME before every step
-            emit(4, f"done = not (t + dt * rt.TIME_RPREC < {self.p.controls['final_time']})")
+        if self.layout.dynamic_time:  # PySD re-reads the control variables before every step
+            final = self.dynamic_controls.get("final_time", "tf")
+            emit(4, f"done = not (t + dt * rt.TIME_RPREC < {final})")
             emit(4, "save = rt.is_save_time(t, t0, dt, sp)")
         else:  # the step count and save flags come precomputed from rt.time_grid
             emit(4, "done = step >= n_steps")
