@@ -6,6 +6,7 @@ Models are Vensim/XMILE files read with PySD's translators and compiled to numba
 from .errors import (
     FlywheelError,
     ModelError,
+    OutputError,
     ParameterError,
     ScenarioError,
     SimulationError,
@@ -20,6 +21,7 @@ __all__ = [
     "IvpOptions",
     "Model",
     "ModelError",
+    "OutputError",
     "ParameterError",
     "ScenarioError",
     "SimulationError",

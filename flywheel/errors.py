@@ -25,3 +25,7 @@ class ScenarioError(FlywheelError):
 
 class SimulationError(FlywheelError):
     """A run could not be completed (numerical blow-up, adaptive method on discrete state ...)."""
+
+
+class OutputError(FlywheelError):
+    """A result file cannot be written, or would overwrite an existing one without ``force``."""

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from flywheel.errors import FlywheelError
+from flywheel.errors import OutputError
 
 __all__ = [
     "OutputError",
@@ -24,10 +24,6 @@ __all__ = [
     "write_files",
     "write_text",
 ]
-
-
-class OutputError(FlywheelError):
-    """A result file cannot be written, or would overwrite an existing one without ``force``."""
 
 
 def check_can_write(paths: Iterable[str | os.PathLike[str]], force: bool = False) -> None:
