@@ -236,13 +236,21 @@ CHAINS = (
         st.tuples(st.floats(0, 100), st.floats(0, 100), st.floats(1, 10)), min_size=1, max_size=70
     ),
     st.sampled_from(["euler", "rk4"]),
+    st.sampled_from([0, 10**9]),
 )
-def test_ensemble_members_equal_single_runs(tmp_path_factory, rows, method) -> None:
-    """Blocks of members in lockstep give bit-identical results to one run per member."""
+def test_ensemble_members_equal_single_runs(tmp_path_factory, rows, method, block_from) -> None:
+    """Both ensemble kernels (blocks of members in lockstep, or one member at a time) give results
+    bit-identical to one run per member."""
+    from flywheel import ensemble
+
+    ensemble.BLOCK_MIN_MEMBERS = block_from
     model = flywheel.load_model(write_model(tmp_path_factory.mktemp("chains"), CHAINS, final=12, dt=0.25))
     table = pd.DataFrame(rows, columns=["Base", "Jump", "Delay Time"])
     names = ["Smooth1", "Smooth3", "Delayed3", "DelayedN", "Trend", "Stock"]
-    ds = model.run_ensemble(table, return_columns=names, method=method)
+    try:
+        ds = model.run_ensemble(table, return_columns=names, method=method)
+    finally:
+        ensemble.BLOCK_MIN_MEMBERS = 20_000
     for i in {0, len(rows) - 1, len(rows) // 2}:
         single = model.run(params=table.iloc[i].to_dict(), return_columns=names, method=method)
         for name in names:

@@ -337,14 +337,17 @@ class CodeGenerator:
     def _ensemble_kernel(self, emit: _Emitter) -> None:
         emit(0, "@njit(parallel=True, **_OPTS)")
         emit(0, "def simulate_ensemble(P, ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out, bad):")
-        emit(1, '"""Every row of P, in parallel; bad[m] is the index of a state that blew up, or -1."""')
-        if self.layout.has_discrete_state:  # pipelines of per-member length: one member at a time
-            emit(1, "for m in prange(P.shape[0]):")
-            emit(2, "out_t = np.empty(out.shape[1])")
-            emit(2, "res = simulate_member(P[m], ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out[m], out_t)")
-            emit(2, "bad[m] = res[1]")
-            emit(0, "")
+        emit(1, '"""Every row of P, in parallel, one member at a time; bad[m] is the state that blew up, or -1."""')
+        emit(1, "for m in prange(P.shape[0]):")
+        emit(2, "out_t = np.empty(out.shape[1])")
+        emit(2, "res = simulate_member(P[m], ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out[m], out_t)")
+        emit(2, "bad[m] = res[1]")
+        emit(0, "")
+        if self.layout.has_discrete_state:  # pipelines of per-member length: no blocks
             return
+        emit(0, "@njit(parallel=True, **_OPTS)")
+        emit(0, "def simulate_ensemble_blocks(P, ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out, bad):")
+        emit(1, '"""Like simulate_ensemble, in blocks of members advancing in lockstep (faster, slower to compile)."""')
         emit(1, f"n_blocks = (P.shape[0] + {BLOCK} - 1) // {BLOCK}")
         emit(1, "for blk in prange(n_blocks):")
         emit(2, f"lo = blk * {BLOCK}")
