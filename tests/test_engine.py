@@ -149,6 +149,9 @@ def test_broken_files(tmp_path) -> None:
     broken.write_text("{UTF-8}\nx = (1 + \n~~|\n")
     with pytest.raises(ModelError, match="broken.mdl"):
         flywheel.load_model(broken)
+    empty = write_model(tmp_path, "", name="empty.mdl")
+    with pytest.raises(ModelError, match="empty.mdl: no model variables found"):
+        flywheel.load_model(empty)
     loop = write_model(tmp_path, equation("A", "B + 1") + equation("B", "A * 2"), name="loop.mdl")
     with pytest.raises(ModelError, match="circular"):
         flywheel.load_model(loop)

@@ -61,6 +61,11 @@ def compile_model(path: Path) -> CompiledArtifacts:
     analysis = analyse(program, path.name)
     _check_dynamic_controls(program, analysis, path)
     elements = lowerer.elements
+    if all(e.kind == "control" for e in elements):
+        raise ModelError(
+            f"{path.name}: no model variables found (an empty model, or an XMILE file in a pre-1.0 "
+            "namespace that PySD's reader does not read)"
+        )
     record = [(e.name, e.key) for e in _output_order(elements) if e.kind != "lookup"]
     generator = CodeGenerator(program, analysis, record)
     source = generator.source()
