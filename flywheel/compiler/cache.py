@@ -62,9 +62,16 @@ def load_cached(key: str) -> tuple[ModuleType, dict] | None:
 
 
 def store(key: str, source_text: str, meta: dict) -> tuple[ModuleType, dict]:
-    """Write atomically (temp file + rename) so that a crash never leaves half a cache entry."""
+    """Write atomically (temp file + rename) so that a crash never leaves half a cache entry.
+
+    An unwritable cache folder falls back to one in the system's temporary folder."""
     source, meta_path = _paths(key)
-    source.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        source.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        os.environ["FLYWHEEL_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / "flywheel-cache")
+        source, meta_path = _paths(key)
+        source.parent.mkdir(parents=True, exist_ok=True)
     for target, text in ((source, source_text), (meta_path, json.dumps(meta))):
         fd, tmp = tempfile.mkstemp(dir=source.parent, suffix=".tmp")
         with os.fdopen(fd, "w") as handle:
