@@ -271,3 +271,21 @@ def test_time_step_may_change_with_time_but_not_with_state(tmp_path) -> None:
     path.write_text(text.replace("TIME STEP  = 1", "TIME STEP  = IF THEN ELSE(Stock < 2, 1, 0.5)"))
     with pytest.raises(UnsupportedConstructError, match="'TIME STEP' depends on variables that change"):
         flywheel.load_model(path)
+
+
+def test_names_that_look_like_internal_suffixes(tmp_path) -> None:
+    """A variable whose key ends like an internal name (``..._o``) keeps its fractional value on every path."""
+    from flywheel import ensemble
+
+    body = equation("Rate O", "0.5") + equation("Stock", "INTEG(Rate O * Smoothed, 1)") + equation("Smoothed", "SMOOTH(Stock, 2)")
+    model = flywheel.load_model(write_model(tmp_path, body, final=4, dt=0.25))
+    euler = model.run()
+    assert euler.loc[0, "Rate O"] == 0.5
+    adaptive = model.run(method="RK45")
+    assert np.allclose(adaptive["Stock"], euler["Stock"], rtol=0.05) and adaptive.loc[4, "Stock"] > 1.5
+    ensemble.BLOCK_MIN_MEMBERS = 0
+    try:
+        ds = model.run_ensemble({"Rate O": [0.5, 0.25]}, return_columns=["Stock"])
+    finally:
+        ensemble.BLOCK_MIN_MEMBERS = 20_000
+    assert np.array_equal(ds["Stock"].values[0], euler["Stock"].to_numpy())

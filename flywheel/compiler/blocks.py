@@ -55,7 +55,7 @@ def emit_block_kernel(gen: CodeGenerator, emit) -> None:
     independent, so the CPU overlaps members instead of waiting on one member's chain of operations."""
     ny = max(gen.layout.n_states, 1)
     keys = [a.key for a in gen.p.auxes] + [s.key for s in gen.p.stocks] + [c.key for c in gen.p.chains]
-    keys += [i.key for i in gen.p.initials] + [c.key + "_o" for c in gen.p.chains]
+    keys += [i.key for i in gen.p.initials] + gen.order_keys
     vectorise = _Vectoriser(keys)
     emit(0, "@njit(**_OPTS)")
     emit(0, "def simulate_block(P, ovm, lkx, lky, lko, lkn, t0, dt, tf, sp, n_steps, schedule, bt_a, bt_b, bt_c, row_map, cols, out, bad):")
@@ -68,7 +68,7 @@ def emit_block_kernel(gen: CodeGenerator, emit) -> None:
     emit(1, f"K = np.zeros((ns, {ny}, nb))")
     emit(1, f"rec = np.empty({max(len(gen.record_keys), 1)})")
     for key in keys:
-        emit(1, f"{key} = np.empty(nb, dtype=np.int64)" if key.endswith("_o") else f"{key} = np.empty(nb)")
+        emit(1, f"{key} = np.empty(nb, dtype=np.int64)" if key in gen.order_keys else f"{key} = np.empty(nb)")
     emit(1, "for b in range(nb):")
     emit(2, "bad[b] = -1")
     inner = type(emit)()

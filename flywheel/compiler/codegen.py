@@ -120,7 +120,8 @@ class CodeGenerator:
             c.kind == "delayn" and c.time not in self.a.static for c in self.p.chains
         )
         statics = [k for k in self.a.init_order if k in self.a.static]
-        statics += [c.key + "_o" for c in self.p.chains]
+        self.order_keys = [c.key + "_o" for c in self.p.chains]  # integer chain orders, fixed at initialisation
+        statics += self.order_keys
         self.static_slots = {k: i for i, k in enumerate(statics)}
         self.layout.n_static = len(statics)
 
@@ -374,7 +375,7 @@ class CodeGenerator:
         emit(1, '"""Derivatives at (time, y) into dydt and every output value into rec."""')
         self._table_prologue(emit, 1)
         for key, i in self.static_slots.items():
-            emit(1, f"{key} = c[{i}]" if not key.endswith("_o") else f"{key} = int(c[{i}])")
+            emit(1, f"{key} = int(c[{i}])" if key in self.order_keys else f"{key} = c[{i}]")
         self._eval_block(emit, 1, "y", "dydt[{}]", with_discrete=False)
         self._record(emit, 1)
         emit(0, "")
