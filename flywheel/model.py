@@ -11,10 +11,11 @@ from types import ModuleType
 
 import numpy as np
 
+from .compiler.ir import CONTROL_NAMES
 from .errors import ModelError, ParameterError, SimulationError
 from .simulate import FIXED_STEP, IvpOptions, check_method, integrate_ivp
 
-_CONTROL_PARAMS = {"INITIAL TIME": "initial_time", "FINAL TIME": "final_time", "TIME STEP": "time_step", "SAVEPER": "saveper"}
+_CONTROL_PARAMS = {name: control for control, name in CONTROL_NAMES.items()}  # "TIME STEP" -> "time_step"
 
 
 @dataclass(frozen=True)
@@ -126,11 +127,13 @@ class Model:
         if final is None and not self._layout["dynamic_time"]:
             raise ModelError(f"{self.path.name}: FINAL TIME is not a number; pass final_time=")
         step = time_step if time_step is not None else self.time_step
+        if saveper is None:  # a model saving every step keeps doing so at a new time step
+            saveper = step if self.saveper == self.time_step else self.saveper
         settings = TimeSettings(
             initial_time=float(initial_time if initial_time is not None else self.initial_time),
             final_time=float(final) if final is not None else np.inf,
             time_step=float(step),
-            saveper=float(saveper if saveper is not None else (step if time_step is not None and self.saveper == self.time_step else self.saveper)),
+            saveper=float(saveper),
         )
         for label, value in (("time_step", settings.time_step), ("saveper", settings.saveper)):
             if not np.isfinite(value) or value <= 0:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import FlywheelError, ModelError
-from .ir import CONTROL_NAMES
+from .ir import CONTROL_ARGS, CONTROL_NAMES
 
 VENSIM_SUFFIXES = {".mdl"}
 XMILE_SUFFIXES = {".xmile", ".xml", ".stmx", ".itmx"}
@@ -125,7 +125,7 @@ def _static_values(program, analysis, generator) -> dict[str, float]:
         namespace[f"{table.key}_o"], namespace[f"{table.key}_n"] = offset, len(table.x)
         offset += len(table.x)
     auxes = {a.key: a for a in program.auxes}
-    args = {"initial_time": "t0", "final_time": "tf", "time_step": "dt", "saveper": "sp"}
+    args = CONTROL_ARGS
     values: dict[str, float] = {}
     pending = [k for k in analysis.init_order if k in analysis.static and k in auxes]
     for _ in range(6):  # control values may refer to each other (SAVEPER = TIME STEP)

@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .blocks import BLOCK, emit_block_kernel
-from .ir import Aux, Program, literal
+from .ir import CONTROL_ARGS, Aux, Program
 from .ordering import Analysis
 
 _LITERAL = re.compile(r"^\(?-?(\d+\.?\d*(e[-+]?\d+)?|np\.nan|np\.inf)\)?$")
@@ -131,7 +131,7 @@ class CodeGenerator:
             control = self.control_keys[aux.key]
             if aux.key not in self.a.static:
                 return code  # a control variable with a time-varying equation reports that equation
-            return {"initial_time": "t0", "final_time": "tf", "time_step": "dt", "saveper": "sp"}[control]
+            return CONTROL_ARGS[control]
         if aux.key in self.literal_slot:
             return f"p[{self.slot[aux.key]}]"
         if aux.key in self.slot:
@@ -405,4 +405,4 @@ def eval_literal(code: str) -> float:
     return float(text)
 
 
-__all__ = ["CodeGenerator", "Layout", "literal"]
+__all__ = ["CodeGenerator", "Layout"]

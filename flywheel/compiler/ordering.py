@@ -6,6 +6,7 @@ step follows the "run" dependencies (stocks, INITIAL values and constants are kn
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from ..errors import ModelError
@@ -55,17 +56,12 @@ def analyse(program: Program, model_name: str) -> Analysis:
             result.names[stock.key] = stock.name
     result.static = _static_keys(program)
     result.init_order = _toposort(list(init_deps), init_deps, "initial values", result.names, model_name)
-    dynamic = [k for k in run_deps if k not in result.static and _is_computed_each_step(program, k)]
+    computed = {a.key for a in program.auxes} | {c.key for c in program.chains} | {s.key for s in program.samples}
+    dynamic = [k for k in run_deps if k not in result.static and k in computed]  # recomputed every step
     known = set(run_deps) - set(dynamic)
     restricted = {k: frozenset(d for d in run_deps[k] if d not in known) for k in dynamic}
     result.run_order = _toposort(dynamic, restricted, "equations (an algebraic loop)", result.names, model_name)
     return result
-
-
-def _is_computed_each_step(program: Program, key: str) -> bool:
-    """Aux values, chain outputs and SAMPLE IF TRUE outputs are recomputed every step."""
-    computed = {a.key for a in program.auxes} | {c.key for c in program.chains} | {s.key for s in program.samples}
-    return key in computed
 
 
 def _static_keys(program: Program) -> set[str]:
@@ -91,11 +87,8 @@ def _toposort(keys: list[str], deps: dict[str, frozenset], what: str, names: dic
         for d in ds:
             users.setdefault(d, []).append(k)
     position = {k: i for i, k in enumerate(keys)}
-    ready = sorted((k for k, ds in pending.items() if not ds), key=position.__getitem__)
     order: list[str] = []
-    import heapq
-
-    heap = [(position[k], k) for k in ready]
+    heap = [(position[k], k) for k, ds in pending.items() if not ds]
     heapq.heapify(heap)
     while heap:
         _, k = heapq.heappop(heap)
@@ -105,7 +98,7 @@ def _toposort(keys: list[str], deps: dict[str, frozenset], what: str, names: dic
             if not pending[u]:
                 heapq.heappush(heap, (position[u], u))
     if len(order) != len(keys):
-        stuck = [names.get(k, k) for k in keys if pending[k]]
-        shown = ", ".join(sorted({names.get(k) for k in keys if pending[k] and k in names})) or ", ".join(stuck[:5])
+        stuck = [k for k in keys if pending[k]]
+        shown = ", ".join(sorted({names[k] for k in stuck if k in names})) or ", ".join(stuck[:5])
         raise ModelError(f"{model}: circular definition among {what}: {shown}")
     return order
