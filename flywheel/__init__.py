@@ -1,8 +1,24 @@
 """flywheel: a fast system-dynamics lab for the Evil Sales Org Flywheel.
 
-Models are Vensim/XMILE files read with PySD's translators and compiled to numba kernels.
+Models are Vensim/XMILE files read with PySD's translators and compiled to machine code with LLVM.
 """
 
+from .core import (
+    METHODS,
+    IvpOptions,
+    Model,
+    NonFiniteWarning,
+    Parameter,
+    RangeWarning,
+    Result,
+    RunSpec,
+    State,
+    Stepper,
+    VariableInfo,
+    build_spec,
+    load_model,
+    simulate,
+)
 from .errors import (
     FlywheelError,
     ModelError,
@@ -12,8 +28,6 @@ from .errors import (
     SimulationError,
     UnsupportedConstructError,
 )
-from .model import Model, VariableInfo, load_model
-from .simulate import METHODS, IvpOptions
 
 __all__ = [
     "METHODS",
@@ -21,12 +35,21 @@ __all__ = [
     "IvpOptions",
     "Model",
     "ModelError",
+    "NonFiniteWarning",
     "OutputError",
+    "Parameter",
     "ParameterError",
+    "RangeWarning",
+    "Result",
+    "RunSpec",
     "ScenarioError",
     "SimulationError",
+    "State",
+    "Stepper",
     "UnsupportedConstructError",
     "VariableInfo",
+    "build_spec",
     "load_model",
+    "simulate",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

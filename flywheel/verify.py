@@ -115,7 +115,7 @@ def _loose(name: str) -> str:
 
 def compare_with_reference(model_path: str | Path, reference_path: str | Path, method: str = "euler") -> Comparison:
     """Run a model with its own settings and compare it with a reference output file."""
-    from .model import load_model
+    from .core import load_model
 
     model = load_model(model_path)
     reference = load_reference(reference_path)

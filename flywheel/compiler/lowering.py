@@ -1,14 +1,14 @@
-"""Lower PySD's abstract model into the flat IR of ``ir.py``.
+"""Lower PySD's abstract model into the IR of ``ir.py``: expression trees over flat nodes.
 
 The abstract model is read, never modified. Stateful builtins (SMOOTH, DELAY, TREND ...) become hidden
 nodes; macros are expanded inline, one copy per call site; anything we cannot compile raises
-``UnsupportedConstructError`` naming the construct, the variable and the file.
+``UnsupportedConstructError`` naming the construct, the variable and the file. Dispatch is by table:
+abstract-structure type -> lowering method (``_HANDLERS``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,81 +17,49 @@ from pysd.translators.structures import abstract_expressions as ae
 from pysd.translators.structures import abstract_model as am
 
 from ..errors import ModelError, UnsupportedConstructError
-from . import runtime as rt
 from .ir import (
-    CONTROL_ARGS,
+    BUILTINS,
     CONTROL_NAMES,
+    TIME_BUILTINS,
     Aux,
+    Binary,
+    Call,
     Chain,
+    Compare,
+    Control,
     DelayFixed,
-    Expr,
+    If,
+    Incomplete,
     InitialValue,
+    Logic,
+    Lookup,
+    LookupInvert,
+    Neg,
+    Node,
+    Not,
+    Num,
+    Phase,
     Program,
+    Ref,
     SampleIfTrue,
     Stock,
     Table,
-    literal,
+    Time,
+    TimeCall,
 )
 from .names import clean_reference, loose_reference, make_key
 
-_NUMBER = re.compile(r"-?\d+(\.\d*)?(e[-+]?\d+)?")
 CONTROL_REFS = {clean_reference(v): k for k, v in CONTROL_NAMES.items()}
 
-_LOOKUP_MODES = {
-    "interpolate": rt.LOOKUP_INTERPOLATE,
-    "extrapolate": rt.LOOKUP_EXTRAPOLATE,
-    "hold_backward": rt.LOOKUP_BACKWARD,
-    "look_forward": rt.LOOKUP_FORWARD,
+_LOOKUP_TYPES = {
+    "interpolate": "interpolate",
+    "extrapolate": "extrapolate",
+    "hold_backward": "backward",
+    "look_forward": "forward",
 }
-_LOOKUP_CALLS = {
-    "lookup_extrapolate": rt.LOOKUP_EXTRAPOLATE,
-    "lookup_forward": rt.LOOKUP_FORWARD,
-    "lookup_backward": rt.LOOKUP_BACKWARD,
-}
-
-# function name -> (number of arguments accepted, code template); arguments are substituted positionally
-_FUNCTIONS: dict[str, tuple[tuple[int, ...], str]] = {
-    "abs": ((1,), "abs({0})"),
-    "exp": ((1,), "np.exp({0})"),
-    "sqrt": ((1,), "np.sqrt({0})"),
-    "ln": ((1,), "np.log({0})"),
-    "log": ((2,), "(np.log({0})/np.log({1}))"),
-    "sin": ((1,), "np.sin({0})"),
-    "cos": ((1,), "np.cos({0})"),
-    "tan": ((1,), "np.tan({0})"),
-    "arcsin": ((1,), "np.arcsin({0})"),
-    "arccos": ((1,), "np.arccos({0})"),
-    "arctan": ((1,), "np.arctan({0})"),
-    "sinh": ((1,), "np.sinh({0})"),
-    "cosh": ((1,), "np.cosh({0})"),
-    "tanh": ((1,), "np.tanh({0})"),
-    "power": ((2,), "(({0}) ** ({1}))"),
-    "min": ((2,), "rt.if_nan_min({0}, {1})"),
-    "max": ((2,), "rt.if_nan_max({0}, {1})"),
-    "integer": ((1,), "rt.integer({0})"),
-    "modulo": ((2,), "rt.modulo({0}, {1})"),
-    "quantum": ((2,), "rt.quantum({0}, {1})"),
-    "zidz": ((2,), "rt.zidz({0}, {1})"),
-    "xidz": ((3,), "rt.xidz({0}, {1}, {2})"),
-    "pi": ((0,), "np.pi"),
-}
-_TIME_FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[[list[str]], str]]] = {
-    "step": ((2,), lambda a: f"rt.step(time, dt, {a[0]}, {a[1]})"),
-    "ramp": ((2, 3), lambda a: f"rt.ramp(time, {a[0]}, {a[1]}, {a[2] if len(a) > 2 else '0.0'}, {len(a) > 2})"),
-    "Xramp": ((2,), lambda a: f"rt.ramp(time, {a[0]}, {a[1]}, 0.0, False)"),
-    "pulse": ((2,), lambda a: f"rt.pulse(time, dt, {a[0]}, 0.0, {a[1]}, True, 0.0, False, 0.0, False)"),
-    "pulse_train": (
-        (4,),
-        lambda a: f"rt.pulse(time, dt, {a[0]}, {a[1]}, {a[2]}, True, 0.0, False, {a[3]}, True)",
-    ),
-    "Xpulse": ((2,), lambda a: f"rt.pulse(time, dt, {a[0]}, 0.0, 0.0, False, {a[1]}, True, 0.0, False)"),
-    "Xpulse_train": (
-        (3,),
-        lambda a: f"rt.pulse(time, dt, {a[0]}, {a[1]}, 0.0, False, {a[2]}, True, 0.0, False)",
-    ),
-}
-_ARITHMETIC = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
-_COMPARISON = {"=": "==", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_LOOKUP_CALLS = {"lookup_extrapolate": "extrapolate", "lookup_forward": "forward", "lookup_backward": "backward"}
+_ARITHMETIC = {"+", "-", "*", "/", "^"}
+_COMPARISON = {"=", "<>", "<", "<=", ">", ">="}
 _UNSUPPORTED_STRUCTURES = {
     ae.GameStructure: "GAME",
     ae.DataStructure: "data variables",
@@ -105,7 +73,7 @@ _UNSUPPORTED_STRUCTURES = {
 
 @dataclasses.dataclass
 class ElementInfo:
-    """Metadata of one model element, for ``Model.variables``."""
+    """Metadata of one model element, for the model's variable table."""
 
     name: str
     key: str
@@ -148,6 +116,7 @@ class Lowerer:
         self.main = mains[0]
         self.macros = {clean_reference(s.name): s for s in sections if s.type == "macro"}
         self._macro_depth = 0
+        self._control_keys: dict[str, str] = {}  # key -> control name
 
     # ----------------------------------------------------------------- helpers
     def _new_key(self, hint: str, prefix: str = "h") -> str:
@@ -160,17 +129,13 @@ class Lowerer:
             "support yet (supported: non-subscripted Vensim/XMILE with the builtins listed in docs/api.md)"
         )
 
-    def _arg_key(self, expr: Expr, hint: str) -> str:
+    def _arg_key(self, expr: Node, hint: str) -> str:
         """Give an argument expression its own hidden node, unless it already is a plain reference."""
-        if expr.run == expr.init and len(expr.deps) == 1 and expr.run in expr.deps:
-            return expr.run
+        if isinstance(expr, Ref):
+            return expr.key
         key = self._new_key(hint)
         self.program.auxes.append(Aux(key, expr))
         return key
-
-    @staticmethod
-    def _ref(key: str) -> Expr:
-        return Expr(key, key, frozenset({key}), frozenset({key}))
 
     # ----------------------------------------------------------------- entry
     def run(self) -> Program:
@@ -183,15 +148,13 @@ class Lowerer:
             raise ModelError(f"{self.path.name}: the model does not define {names}")
         return self.program
 
-    def _declare_section(self, section: am.AbstractSection, scope: _Scope, named: bool) -> dict:
+    def _declare_section(self, section: am.AbstractSection, scope: _Scope, named: bool) -> None:
         """Give every element a key before lowering, so forward references resolve."""
-        keys = {}
         for element in section.elements:
             if not element.components:
                 continue
             ref = clean_reference(element.name)
             key = self._new_key(element.name, "v")
-            keys[element.name] = key
             scope.add(ref, key)
             ast = element.components[0].ast
             if isinstance(ast, ae.LookupsStructure) and len(element.components) == 1:
@@ -199,7 +162,7 @@ class Lowerer:
                 self.tables[key] = self._table(ast, key, element.name if named else None)
             if named and ref in CONTROL_REFS:
                 self.program.controls[CONTROL_REFS[ref]] = key
-        return keys
+                self._control_keys[key] = CONTROL_REFS[ref]
 
     def _lower_section(self, section: am.AbstractSection, scope: _Scope, named: bool) -> None:
         for element in section.elements:
@@ -238,6 +201,8 @@ class Lowerer:
             self.program.stocks.append(Stock(key, flow, initial, name, bool(ast.non_negative)))
             return "stock"
         expr = self.lower(ast, scope)
+        if isinstance(expr, Incomplete) and name is not None:
+            self.program.incomplete.append(key)
         unchangeable = isinstance(component, am.AbstractUnchangeableConstant)
         self.program.auxes.append(Aux(key, expr, name, overridable=name is not None and not unchangeable))
         ref = clean_reference(name) if name else ""
@@ -250,7 +215,7 @@ class Lowerer:
             raise ModelError(f"{self.path.name}: lookup '{self._element_name}' has {len(xs)} x and {len(ys)} y")
         if any(b < a for a, b in zip(xs, xs[1:], strict=False)):
             raise ModelError(f"{self.path.name}: lookup '{self._element_name}' has x values that decrease")
-        mode = _LOOKUP_MODES.get(getattr(ast, "type", "interpolate") or "interpolate")
+        mode = _LOOKUP_TYPES.get(getattr(ast, "type", "interpolate") or "interpolate")
         if mode is None:
             raise self.unsupported(f"lookup type '{ast.type}'")
         table = Table(key, xs, ys, mode, name)
@@ -258,11 +223,11 @@ class Lowerer:
         return table
 
     # ----------------------------------------------------------------- expressions
-    def lower(self, node, scope: _Scope) -> Expr:
+    def lower(self, node, scope: _Scope) -> Node:
         if isinstance(node, bool):
-            return Expr.const("1.0" if node else "0.0")
+            return Num(1.0 if node else 0.0)
         if isinstance(node, (int, float, np.number)):
-            return Expr.const(literal(node))
+            return Num(float(node))
         for structure, construct in _UNSUPPORTED_STRUCTURES.items():
             if isinstance(node, structure):
                 raise self.unsupported(construct)
@@ -271,67 +236,56 @@ class Lowerer:
             raise self.unsupported(f"the expression {type(node).__name__}")
         return handler(self, node, scope)
 
-    def _reference(self, node: ae.ReferenceStructure, scope: _Scope) -> Expr:
+    def _reference(self, node: ae.ReferenceStructure, scope: _Scope) -> Node:
         if node.subscripts:
             raise self.unsupported("subscripts")
         ref = node.reference
         if ref == "time":
-            return Expr("time", "time", frozenset(), frozenset(), uses_time=True)
+            return Time()
         key = scope.resolve(ref)
         if key is None:
             raise ModelError(f"{self.path.name}: variable '{self._element_name}' refers to an undefined name")
         if key in self.tables:
             raise self.unsupported("a lookup used as a value (call it with an argument)")
-        control = next((c for c, k in self.program.controls.items() if k == key), None)
-        if control is not None:
-            arg = CONTROL_ARGS[control]
-            return Expr(arg, arg, frozenset(), frozenset())
-        return self._ref(key)
+        if key in self._control_keys:
+            return Control(self._control_keys[key])
+        return Ref(key)
 
-    def _arithmetic(self, node: ae.ArithmeticStructure, scope: _Scope) -> Expr:
-        args = [self.lower(a, scope) for a in node.arguments]
+    def _arithmetic(self, node: ae.ArithmeticStructure, scope: _Scope) -> Node:
         ops = list(node.operators)
-        if len(args) == 1:
-            op = ops[0] if ops else "+"
-            prefix = "-" if op in ("negative", "-") else ""
-            return _combine(args, lambda a: f"({prefix}({a[0]}))")
+        if len(node.arguments) == 1:
+            arg = self.lower(node.arguments[0], scope)
+            return Neg(arg) if ops and ops[0] in ("negative", "-") else arg
         for op in ops:
             if op not in _ARITHMETIC:
                 raise self.unsupported(f"the operator '{op}'")
-
-        def join(a: list[str]) -> str:
-            wrap = [x if _NUMBER.fullmatch(x) else f"({x})" for x in a]
-            text = wrap[0]
-            for op, arg in zip(ops, wrap[1:], strict=True):
-                text += f" {_ARITHMETIC[op]} {arg}"
-            return f"({text})"
-
-        return _combine(args, join)
-
-    def _logic(self, node: ae.LogicStructure, scope: _Scope) -> Expr:
         args = [self.lower(a, scope) for a in node.arguments]
-        ops = list(node.operators)
+        if all(op == "^" for op in ops):
+            return _power_chain(args)
+        if "^" in ops:
+            raise self.unsupported("'^' mixed with other operators at one level")
+        result = args[0]
+        for op, arg in zip(ops, args[1:], strict=True):  # PySD's Python: left to right
+            result = Binary(op, result, arg)
+        return result
+
+    def _logic(self, node: ae.LogicStructure, scope: _Scope) -> Node:
+        args = [self.lower(a, scope) for a in node.arguments]
+        ops = [op.lower() for op in node.operators]
         if len(args) == 1:
-            if ops[0].lower() != ":not:":
-                raise self.unsupported(f"the operator '{ops[0]}'")
-            return _combine(args, lambda a: f"(1.0 if ({a[0]}) == 0.0 else 0.0)")
-        lowered = [op.lower() for op in ops]
-        if all(op in _COMPARISON for op in lowered) and len(ops) == 1:
-            op = _COMPARISON[lowered[0]]
-            return _combine(args, lambda a: f"(1.0 if ({a[0]}) {op} ({a[1]}) else 0.0)")
-        if all(op in (":and:", ":or:") for op in lowered):
+            if ops[0] != ":not:":
+                raise self.unsupported(f"the operator '{node.operators[0]}'")
+            return Not(args[0])
+        if len(ops) == 1 and ops[0] in _COMPARISON:
+            return Compare(ops[0], args[0], args[1])
+        if all(op in (":and:", ":or:") for op in ops):
+            result = args[-1]  # PySD nests these right to left
+            for op, arg in zip(reversed(ops), reversed(args[:-1]), strict=True):
+                result = Logic("and" if op == ":and:" else "or", arg, result)
+            return result
+        raise self.unsupported(f"the operators {node.operators}")
 
-            def fold(a: list[str]) -> str:  # PySD nests these right to left
-                text = f"(({a[-1]}) != 0.0)"
-                for op, arg in zip(reversed(lowered), reversed(a[:-1]), strict=True):
-                    joiner = "&" if op == ":and:" else "|"
-                    text = f"((({arg}) != 0.0) {joiner} {text})"
-                return f"(1.0 if {text} else 0.0)"
-
-            return _combine(args, fold)
-        raise self.unsupported(f"the operators {ops}")
-
-    def _call(self, node: ae.CallStructure, scope: _Scope) -> Expr:
+    def _call(self, node: ae.CallStructure, scope: _Scope) -> Node:
         name = node.function.reference
         raw_args = list(node.arguments)
         if name in self.macros:
@@ -340,61 +294,51 @@ class Lowerer:
         if key is not None and key in self.tables:
             if len(raw_args) != 1:
                 raise self.unsupported(f"a lookup call with {len(raw_args)} arguments")
-            return self._lookup_call(self.tables[key], self.lower(raw_args[0], scope), None)
+            table = self.tables[key]
+            return Lookup(table.key, self.lower(raw_args[0], scope), table.mode)
         if name in _LOOKUP_CALLS or name == "lookup_invert":
-            table_key = (
-                scope.resolve(raw_args[0].reference) if isinstance(raw_args[0], ae.ReferenceStructure) else None
-            )
+            first = raw_args[0] if raw_args else None
+            table_key = scope.resolve(first.reference) if isinstance(first, ae.ReferenceStructure) else None
             if table_key not in self.tables or len(raw_args) != 2:
-                raise self.unsupported(f"{name.upper()} without a named lookup")
+                raise self.unsupported(f"{name.upper().replace('_', ' ')} without a named lookup")
             arg = self.lower(raw_args[1], scope)
             if name == "lookup_invert":
-                table = self.tables[table_key]
-                return _combine([arg], lambda a: f"rt.lookup_invert({a[0]}, lkx, lky, {table.key}_o, {table.key}_n)")
-            return self._lookup_call(self.tables[table_key], arg, _LOOKUP_CALLS[name])
+                return LookupInvert(table_key, arg)
+            return Lookup(table_key, arg, _LOOKUP_CALLS[name])
         if name == "if_then_else":
-            args = self._lower_args(name, raw_args, (3,), scope)
-            return _combine(args, lambda a: f"(({a[1]}) if ({a[0]}) else ({a[2]}))")
+            cond, then, other = self._lower_args(name, raw_args, (3,), scope)
+            return If(cond, then, other)
         if name == "active_initial":
             run, init = self._lower_args(name, raw_args, (2,), scope)
-            return Expr(run.run, init.init, run.deps, init.init_deps, run.uses_time)
-        if name in _FUNCTIONS:
-            counts, template = _FUNCTIONS[name]
-            args = self._lower_args(name, raw_args, counts, scope)
-            return _combine(args, lambda a: template.format(*a))
-        if name in _TIME_FUNCTIONS:
-            counts, build = _TIME_FUNCTIONS[name]
-            args = self._lower_args(name, raw_args, counts, scope)
-            expr = _combine(args, build)
-            return dataclasses.replace(expr, uses_time=True)
-        label = "an equation with no formula (A FUNCTION OF)" if name == "a_function_of" else name.upper()
-        raise self.unsupported(f"the function {label.replace('_', ' ')}")
+            return Phase(run, init)
+        if name == "a_function_of":
+            return Incomplete(tuple(self.lower(a, scope) for a in raw_args))
+        if name in BUILTINS:
+            return Call(name, tuple(self._lower_args(name, raw_args, BUILTINS[name], scope)))
+        if name in TIME_BUILTINS:
+            return TimeCall(name, tuple(self._lower_args(name, raw_args, TIME_BUILTINS[name], scope)))
+        raise self.unsupported(f"the function {name.upper().replace('_', ' ')}")
 
-    def _lower_args(self, name: str, raw_args: list, counts: tuple[int, ...], scope: _Scope) -> list[Expr]:
+    def _lower_args(self, name: str, raw_args: list, counts: tuple[int, ...], scope: _Scope) -> list[Node]:
         if len(raw_args) not in counts:
             raise self.unsupported(f"{name.upper()} with {len(raw_args)} arguments")
         return [self.lower(a, scope) for a in raw_args]
 
-    def _lookup_call(self, table: Table, arg: Expr, mode: int | None) -> Expr:
-        mode = table.mode if mode is None else mode
-        k = table.key
-        return _combine([arg], lambda a: f"rt.lookup({a[0]}, lkx, lky, {k}_o, {k}_n, {mode})")
-
-    def _inline_lookup(self, node: ae.InlineLookupsStructure, scope: _Scope) -> Expr:
+    def _inline_lookup(self, node: ae.InlineLookupsStructure, scope: _Scope) -> Node:
         arg = self.lower(node.argument, scope)
         table = self._table(node.lookups, self._new_key("table", "t"), None)
         self.tables[table.key] = table
-        return self._lookup_call(table, arg, None)
+        return Lookup(table.key, arg, table.mode)
 
     # ----------------------------------------------------------------- stateful builtins
-    def _integ(self, node: ae.IntegStructure, scope: _Scope) -> Expr:
+    def _integ(self, node: ae.IntegStructure, scope: _Scope) -> Node:
         key = self._new_key("integ")
         flow = self.lower(node.flow, scope)
         initial = self.lower(node.initial, scope)
         self.program.stocks.append(Stock(key, flow, initial, None, bool(node.non_negative)))
-        return self._ref(key)
+        return Ref(key)
 
-    def _chain(self, kind: str, node, scope: _Scope, time_field: str) -> Expr:
+    def _chain(self, kind: str, node, scope: _Scope, time_field: str) -> Node:
         order = node.order
         if not isinstance(order, (int, float, np.number)):
             order = self._static_number(order, scope, f"the order of {kind.upper()} N")
@@ -405,64 +349,59 @@ class Lowerer:
         time_key = self._arg_key(self.lower(getattr(node, time_field), scope), "time")
         init_key = self._arg_key(self.lower(node.initial, scope), "init")
         self.program.chains.append(Chain(key, kind, input_key, time_key, init_key, int(order)))
-        return self._ref(key)
+        return Ref(key)
 
-    def _smooth(self, node, scope: _Scope) -> Expr:
+    def _smooth(self, node, scope: _Scope) -> Node:
         return self._chain("smooth", node, scope, "smooth_time")
 
-    def _delay(self, node: ae.DelayStructure, scope: _Scope) -> Expr:
+    def _delay(self, node: ae.DelayStructure, scope: _Scope) -> Node:
         return self._chain("delay", node, scope, "delay_time")
 
-    def _delay_n(self, node: ae.DelayNStructure, scope: _Scope) -> Expr:
+    def _delay_n(self, node: ae.DelayNStructure, scope: _Scope) -> Node:
         return self._chain("delayn", node, scope, "delay_time")
 
-    def _delay_fixed(self, node: ae.DelayFixedStructure, scope: _Scope) -> Expr:
+    def _delay_fixed(self, node: ae.DelayFixedStructure, scope: _Scope) -> Node:
         key = self._new_key("delay_fixed")
         input_key = self._arg_key(self.lower(node.input, scope), "input")
         time_key = self._arg_key(self.lower(node.delay_time, scope), "time")
         init_key = self._arg_key(self.lower(node.initial, scope), "init")
         self.program.delay_fixed.append(DelayFixed(key, input_key, time_key, init_key))
-        return self._ref(key)
+        return Ref(key)
 
-    def _sample_if_true(self, node: ae.SampleIfTrueStructure, scope: _Scope) -> Expr:
+    def _sample_if_true(self, node: ae.SampleIfTrueStructure, scope: _Scope) -> Node:
         key = self._new_key("sample")
         cond = self._arg_key(self.lower(node.condition, scope), "cond")
         input_key = self._arg_key(self.lower(node.input, scope), "input")
         init_key = self._arg_key(self.lower(node.initial, scope), "init")
         self.program.samples.append(SampleIfTrue(key, cond, input_key, init_key))
-        return self._ref(key)
+        return Ref(key)
 
-    def _initial(self, node: ae.InitialStructure, scope: _Scope) -> Expr:
+    def _initial(self, node: ae.InitialStructure, scope: _Scope) -> Node:
         key = self._new_key("initial")
         self.program.initials.append(InitialValue(key, self.lower(node.initial, scope)))
-        return self._ref(key)
+        return Ref(key)
 
-    def _trend(self, node: ae.TrendStructure, scope: _Scope) -> Expr:
-        inp = self._arg_key(self.lower(node.input, scope), "input")
-        avg = self._arg_key(self.lower(node.average_time, scope), "average")
-        trend0 = self._arg_key(self.lower(node.initial_trend, scope), "trend0")
-        state = self._new_key("trend_state")
-        flow = _combine([self._ref(inp), self._ref(state), self._ref(avg)], lambda a: f"(({a[0]} - {a[1]}) / {a[2]})")
-        init = _combine([self._ref(inp), self._ref(trend0), self._ref(avg)], lambda a: f"({a[0]} / (1 + {a[1]} * {a[2]}))")
-        self.program.stocks.append(Stock(state, flow, init))
-        return _combine(
-            [self._ref(inp), self._ref(state), self._ref(avg)],
-            lambda a: f"rt.zidz({a[0]} - {a[1]}, {a[2]} * abs({a[1]}))",
-        )
+    def _trend(self, node: ae.TrendStructure, scope: _Scope) -> Node:
+        inp = Ref(self._arg_key(self.lower(node.input, scope), "input"))
+        avg = Ref(self._arg_key(self.lower(node.average_time, scope), "average"))
+        trend0 = Ref(self._arg_key(self.lower(node.initial_trend, scope), "trend0"))
+        state = Ref(self._new_key("trend_state"))
+        flow = Binary("/", Binary("-", inp, state), avg)
+        init = Binary("/", inp, Binary("+", Num(1.0), Binary("*", trend0, avg)))
+        self.program.stocks.append(Stock(state.key, flow, init))
+        return Call("zidz", (Binary("-", inp, state), Binary("*", avg, Call("abs", (state,)))))
 
-    def _forecast(self, node: ae.ForecastStructure, scope: _Scope) -> Expr:
-        inp = self._arg_key(self.lower(node.input, scope), "input")
-        avg = self._arg_key(self.lower(node.average_time, scope), "average")
-        horizon = self._arg_key(self.lower(node.horizon, scope), "horizon")
-        trend0 = self._arg_key(self.lower(node.initial_trend, scope), "trend0")
-        state = self._new_key("forecast_state")
-        flow = _combine([self._ref(inp), self._ref(state), self._ref(avg)], lambda a: f"(({a[0]} - {a[1]}) / {a[2]})")
-        init = _combine([self._ref(inp), self._ref(trend0)], lambda a: f"({a[0]} / (1 + {a[1]}))")
-        self.program.stocks.append(Stock(state, flow, init))
-        return _combine(
-            [self._ref(inp), self._ref(state), self._ref(avg), self._ref(horizon)],
-            lambda a: f"({a[0]} * (1 + rt.zidz({a[0]} - {a[1]}, {a[2]} * {a[1]}) * {a[3]}))",
-        )
+    def _forecast(self, node: ae.ForecastStructure, scope: _Scope) -> Node:
+        inp = Ref(self._arg_key(self.lower(node.input, scope), "input"))
+        avg = Ref(self._arg_key(self.lower(node.average_time, scope), "average"))
+        horizon = Ref(self._arg_key(self.lower(node.horizon, scope), "horizon"))
+        trend0 = Ref(self._arg_key(self.lower(node.initial_trend, scope), "trend0"))
+        state = Ref(self._new_key("forecast_state"))
+        flow = Binary("/", Binary("-", inp, state), avg)
+        init = Binary("/", inp, Binary("+", Num(1.0), trend0))
+        self.program.stocks.append(Stock(state.key, flow, init))
+        change = Call("zidz", (Binary("-", inp, state), Binary("*", avg, state)))
+        return Binary("*", inp, Binary("+", Num(1.0), Binary("*", change, horizon)))
 
     def _static_number(self, node, scope: _Scope, what: str, depth: int = 0) -> float:
         """Evaluate a structural argument (an order) that must be known when compiling."""
@@ -494,7 +433,7 @@ class Lowerer:
         return self._static_number(node, scope, what, depth + 1)
 
     # ----------------------------------------------------------------- macros
-    def _macro(self, name: str, raw_args: list, scope: _Scope) -> Expr:
+    def _macro(self, name: str, raw_args: list, scope: _Scope) -> Node:
         macro = self.macros[name]
         if len(raw_args) != len(macro.params):
             raise self.unsupported(f"macro {macro.name} called with {len(raw_args)} arguments")
@@ -516,18 +455,19 @@ class Lowerer:
         result = inner.resolve(clean_reference(macro.name))
         if result is None:
             raise self.unsupported(f"macro {macro.name} without an output named like the macro")
-        return self._ref(result)
+        return Ref(result)
 
 
-def _combine(args: list[Expr], build: Callable[[list[str]], str]) -> Expr:
-    """Apply a code template to both phases of the arguments, merging their dependencies."""
-    return Expr(
-        run=build([a.run for a in args]),
-        init=build([a.init for a in args]),
-        deps=frozenset().union(*(a.deps for a in args)),
-        init_deps=frozenset().union(*(a.init_deps for a in args)),
-        uses_time=any(a.uses_time for a in args),
-    )
+def _power_chain(args: list[Node]) -> Node:
+    """``a ^ b ^ c`` as PySD writes it in Python (``a**b**c``): right to left, and a negative literal
+    operand ``-k`` binds like Python's unary minus, ``-(k ** rest)``."""
+    result = args[-1]
+    for base in reversed(args[:-1]):
+        if isinstance(base, Num) and base.value < 0:
+            result = Neg(Binary("^", Num(-base.value), result))
+        else:
+            result = Binary("^", base, result)
+    return result
 
 
 def _limits(limits) -> tuple[float | None, float | None]:

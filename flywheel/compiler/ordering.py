@@ -10,7 +10,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from ..errors import ModelError
-from .ir import Aux, Program
+from .ir import Aux, Control, Program, has_phases, references, uses_time, walk
 
 
 @dataclass
@@ -21,22 +21,25 @@ class Analysis:
     init_order: list[str] = field(default_factory=list)
     run_order: list[str] = field(default_factory=list)  # dynamic values, each time step
     names: dict[str, str] = field(default_factory=dict)  # key -> model name, for messages
+    dynamic_controls: dict[str, str] = field(default_factory=dict)  # control -> key, equations of time
 
 
 def value_dependencies(program: Program) -> tuple[dict[str, frozenset], dict[str, frozenset]]:
     """For every value node: (run-phase deps, init-phase deps)."""
     run: dict[str, frozenset] = {}
     init: dict[str, frozenset] = {}
+    controls = program.controls
     for aux in program.auxes:
-        run[aux.key], init[aux.key] = aux.expr.deps, aux.expr.init_deps
+        run[aux.key] = references(aux.expr, "run", controls) - {aux.key}
+        init[aux.key] = references(aux.expr, "init", controls) - {aux.key}
     for stock in program.stocks:
-        run[stock.key], init[stock.key] = frozenset(), stock.initial.init_deps
+        run[stock.key], init[stock.key] = frozenset(), references(stock.initial, "init", controls)
     for chain in program.chains:
         timed = chain.kind in ("delay", "delayn")
         run[chain.key] = frozenset({chain.time}) if timed else frozenset()
         init[chain.key] = frozenset({chain.initial, chain.time})
     for initial in program.initials:
-        run[initial.key], init[initial.key] = frozenset(), initial.expr.init_deps
+        run[initial.key], init[initial.key] = frozenset(), references(initial.expr, "init", controls)
     for fixed in program.delay_fixed:
         run[fixed.key], init[fixed.key] = frozenset(), frozenset({fixed.initial, fixed.time})
     for sample in program.samples:
@@ -61,19 +64,28 @@ def analyse(program: Program, model_name: str) -> Analysis:
     known = set(run_deps) - set(dynamic)
     restricted = {k: frozenset(d for d in run_deps[k] if d not in known) for k in dynamic}
     result.run_order = _toposort(dynamic, restricted, "equations (an algebraic loop)", result.names, model_name)
+    result.dynamic_controls = {
+        control: key for control, key in program.controls.items() if key not in result.static
+    }
     return result
 
 
 def _static_keys(program: Program) -> set[str]:
+    """Values that cannot change during a run: constants, INITIAL values and what depends only on them.
+
+    An expression reading a control that changes with time (TIME STEP as an equation of Time) is not
+    static; neither is one with ACTIVE INITIAL's two phases."""
     static = {i.key for i in program.initials}
     auxes: dict[str, Aux] = {a.key: a for a in program.auxes}
     changed = True
     while changed:
         changed = False
         for key, aux in auxes.items():
-            if key in static or aux.expr.uses_time or aux.expr.run != aux.expr.init:
+            if key in static or uses_time(aux.expr) or has_phases(aux.expr):
                 continue
-            if all(d in static for d in aux.expr.deps):
+            if any(isinstance(n, Control) and program.controls.get(n.name, key) not in static for n in walk(aux.expr)):
+                continue  # reads a control that is not known yet, or changes with time
+            if all(d in static for d in references(aux.expr, "run")):
                 static.add(key)
                 changed = True
     return static

@@ -1,0 +1,98 @@
+"""Results of single runs and ensembles alike: values by (variable, member, time), with the spec.
+
+A ``Result`` keeps the raw array the compiled code wrote (one contiguous (member, time) block per
+variable), so ``to_frame`` for one run and ``dataset`` for an ensemble are views, not copies. It carries
+the specification that made it (and the varied member table for ensembles), so ``rerun()`` repeats it
+exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+    from .spec import RunSpec
+
+
+@dataclass(frozen=True)
+class EnsembleSpec:
+    """What an ensemble ran: the base specification plus one row of varied inputs per member."""
+
+    members: Any  # a MemberTable (see core.ensemble)
+    columns: tuple[str, ...] | None
+    times: tuple[float, ...] | None
+
+
+class Result:
+    """Values of the kept variables: ``values[k]`` is variable ``names[k]`` as (member, time)."""
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        names: list[str],
+        times: np.ndarray,
+        values: np.ndarray,
+        *,
+        members: np.ndarray | None = None,
+        diverged: np.ndarray | None = None,
+        ensemble: EnsembleSpec | None = None,
+    ):
+        self.spec = spec
+        self.names = list(names)
+        self.times = times
+        self.values = values
+        self.members = members if members is not None else np.arange(values.shape[1])
+        self.diverged = diverged if diverged is not None else np.zeros(values.shape[1], dtype=bool)
+        self.ensemble = ensemble
+
+    @property
+    def n_members(self) -> int:
+        return self.values.shape[1]
+
+    def __repr__(self) -> str:
+        kind = f"{self.n_members} members" if self.ensemble is not None else "one run"
+        return f"<Result {kind}, {len(self.names)} variables x {len(self.times)} times: {self.spec.describe()}>"
+
+    def __getitem__(self, name: str) -> xr.DataArray:
+        return self.dataset[name]
+
+    @functools.cached_property
+    def dataset(self) -> xr.Dataset:
+        """An ``xarray.Dataset`` with dimensions ``member`` and ``time``; ``diverged`` marks blow-ups."""
+        import xarray as xr
+
+        data = {name: (("member", "time"), self.values[j]) for j, name in enumerate(self.names)}
+        coords = {"member": self.members, "time": self.times, "diverged": ("member", self.diverged)}
+        attrs = {
+            "model": self.spec.model.name,
+            "method": self.spec.method.name,
+            "time_step": self.spec.time.time_step,
+        }
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    def to_frame(self, member: int = 0) -> pd.DataFrame:
+        """One member as PySD shapes a run: index ``time``, one column per variable."""
+        import pandas as pd
+
+        position = int(np.flatnonzero(self.members == member)[0]) if self.ensemble is not None else member
+        digits = max(0, -int(np.floor(np.log10(self.spec.time.time_step * 1e-5))))
+        index = pd.Index(np.round(self.times, digits), name="time")
+        block = self.values[:, position, :]
+        return pd.DataFrame(block.T, index=index, columns=pd.Index(self.names), copy=False)
+
+    def rerun(self) -> Result:
+        """Run the same specification again (the same numbers, bit for bit)."""
+        from .simulate import simulate
+
+        if self.ensemble is None:
+            return simulate(self.spec, columns=self.names)
+        return simulate(
+            self.spec, members=self.ensemble.members, columns=self.ensemble.columns, times=self.ensemble.times
+        )

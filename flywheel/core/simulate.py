@@ -1,0 +1,281 @@
+"""``simulate``: run a specification, for one member or for a table of members, into a ``Result``.
+
+Fixed-step methods run in the compiled stepping loop: one member for a single run; for an ensemble,
+chunks of members on a thread pool (the compiled code releases the GIL), each chunk in blocks of
+members advancing in lockstep. Adaptive methods use scipy's ``solve_ivp`` on the compiled derivative
+function. A state that becomes NaN or infinite in a single run is an error naming it and the time; a
+value found NaN or infinite at an output time is a warning naming the variable and the time.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ..errors import ParameterError, SimulationError
+from .ensemble import MemberTable, member_table, member_tables, parameter_block
+from .results import EnsembleSpec, Result
+from .spec import RunSpec, check_runnable, resolve_name
+from .workspace import Output, Workspace
+
+BLOCK = 64  # members advancing in lockstep: enough independent work to hide latency, small enough for L1
+_CHUNK_BYTES = 24 * 2**20  # scratch per chunk of an ensemble
+_MAX_RESULT_BYTES = 16 * 2**30  # refuse results larger than this: ask for fewer columns or times
+_MIN_CHUNK = 256
+
+
+class NonFiniteWarning(RuntimeWarning):
+    """A model value became NaN or infinite during a run."""
+
+
+def simulate(
+    spec: RunSpec,
+    *,
+    members: Any = None,
+    columns: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
+    initial_state: Any = None,
+    chunk_size: int | None = None,
+    threads: int | None = None,
+    progress: bool = False,
+) -> Result:
+    """Run ``spec`` once, or once per row of ``members`` (an ensemble around the spec)."""
+    check_runnable(spec.model)
+    names = output_columns(spec, columns)
+    if members is None:
+        if initial_state is not None:
+            return _continue(spec, names, initial_state)
+        if spec.method.fixed_step:
+            return _single(spec, names)
+        return _adaptive(spec, names)
+    if initial_state is not None:
+        raise ParameterError("an ensemble starts from the model's initial state; initial_state is for single runs")
+    table = member_table(spec.model, members, spec.strict)
+    return _ensemble(spec, table, names, times, chunk_size, threads, progress)
+
+
+def output_columns(spec: RunSpec, columns: Sequence[str] | str | None) -> list[str]:
+    model = spec.model
+    if columns is None:
+        return list(model.layout.value_names)
+    if isinstance(columns, str):
+        columns = [columns]
+    names = []
+    for raw in columns:
+        name = resolve_name(model, raw)
+        if name not in model.value_index:
+            raise ParameterError(f"{model.path.name}: {name!r} is a lookup and has no values over time")
+        names.append(name)
+    return names
+
+
+# ------------------------------------------------------------------------------------------- single
+
+
+def prepared_workspace(spec: RunSpec, n: int = 1, block: int = 1) -> Workspace:
+    """A workspace with the spec's parameters, tables and controls (not yet initialised)."""
+    stages = spec.method.table.stages if spec.method.fixed_step else 1
+    space = Workspace(spec.model, n, block=block, stages=stages)
+    values, override = spec.vector
+    space.set_params(values, override)
+    space.set_tables(spec.table_set)
+    t = spec.time
+    space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
+    return space
+
+
+def _single(spec: RunSpec, names: list[str]) -> Result:
+    space = prepared_workspace(spec)
+    space.init()
+    cols = np.array([spec.model.value_index[n] for n in names], dtype=np.int64)
+    if spec.model.layout.dynamic_time:
+        return _single_dynamic(spec, space, names, cols)
+    grid = spec.time.grid
+    n_rows = int(grid.schedule.sum())
+    output = Output(np.empty((len(cols), 1, n_rows)), np.empty(n_rows), np.arange(n_rows, dtype=np.int64), cols)
+    space.run(grid.times, grid.schedule, spec.method.table, 0, grid.n_steps, True, output)
+    report_problems(spec, space)
+    return Result(spec, names, output.times, output.values)
+
+
+def _single_dynamic(spec: RunSpec, space: Workspace, names: list[str], cols: np.ndarray) -> Result:
+    """TIME STEP or SAVEPER as equations of Time: the run finds its own steps and output times."""
+    start = np.array([spec.time.initial_time])
+    state = space.copy_state()
+    capacity = 1024
+    while True:
+        output = Output(np.empty((len(cols), 1, capacity)), np.empty(capacity), np.arange(capacity, dtype=np.int64), cols)
+        nsave = space.run(start, np.zeros(1, dtype=np.uint8), spec.method.table, 0, 2**62, True, output)
+        if nsave <= capacity:
+            break
+        capacity = nsave + 1
+        space.restore_state(state)
+    report_problems(spec, space)
+    return Result(spec, names, output.times[:nsave], output.values[:, :, :nsave])
+
+
+def _continue(spec: RunSpec, names: list[str], state: Any) -> Result:
+    """Continue a run from a saved ``State`` (see core.stepper) to the spec's final time."""
+    from .stepper import Stepper
+
+    stepper = Stepper(spec, columns=names, state=state)
+    stepper.run_to_end()
+    return stepper.result(since_state=True)
+
+
+def report_problems(spec: RunSpec, space: Workspace, members: int = 1) -> None:
+    """A state that blew up is an error (single runs); a NaN/inf value at an output time is a warning."""
+    model = spec.model
+    bad = space.arrays["bad_state"][:members]
+    if members == 1 and bad[0] >= 0:
+        label = model.layout.state_labels[bad[0]]
+        at = space.arrays["bad_state_time"][0]
+        raise SimulationError(
+            f"{model.path.name}: {label!r} became infinite or NaN at time {at:g} (method {spec.method.name}, "
+            f"time step {spec.time.time_step:g}); try a smaller time step or check the parameters"
+        )
+    flagged = np.flatnonzero(space.arrays["bad_value"][:members] >= 0)
+    if len(flagged):
+        first = flagged[0]
+        name = model.layout.value_names[space.arrays["bad_value"][first]]
+        at = space.arrays["bad_value_time"][first]
+        who = "" if members == 1 else f"{len(flagged)} of {members} members: "
+        warnings.warn(
+            f"{model.path.name}: {who}{name!r} is NaN or infinite at time {at:g}", NonFiniteWarning, stacklevel=3
+        )
+
+
+# ------------------------------------------------------------------------------------------- adaptive
+
+
+def _adaptive(spec: RunSpec, names: list[str]) -> Result:
+    from scipy.integrate import solve_ivp
+
+    space = prepared_workspace(spec)
+    space.init()
+    model = spec.model
+    y0 = space.arrays["Y"][: model.layout.n_states, 0].copy()
+    dydt = space.arrays["dydt"]
+    n = model.layout.n_states
+
+    def rhs(t: float, y: np.ndarray) -> np.ndarray:
+        space.evaluate(t, y)
+        return dydt[:n, 0].copy()
+
+    grid = spec.time.grid
+    times = grid.save_times
+    end = float(times[-1]) if len(times) else spec.time.initial_time
+    solution = solve_ivp(
+        rhs, (spec.time.initial_time, end), y0 if n else np.zeros(1), method=spec.method.name, t_eval=times,
+        rtol=spec.ivp.rtol, atol=spec.ivp.atol,
+    )  # fmt: skip
+    if not solution.success:
+        raise SimulationError(f"{model.path.name}: solve_ivp ({spec.method.name}) failed: {solution.message}")
+    cols = [model.value_index[name] for name in names]
+    values = np.empty((len(cols), 1, len(times)))
+    for k, t in enumerate(times):
+        space.evaluate(float(t), solution.y[:n, k] if n else None)
+        values[:, 0, k] = space.arrays["V"][cols, 0]
+    if n and not np.all(np.isfinite(solution.y)):
+        raise SimulationError(f"{model.path.name}: a stock became infinite or NaN with {spec.method.name}")
+    return Result(spec, names, np.asarray(times, dtype=float), values)
+
+
+# ------------------------------------------------------------------------------------------- ensembles
+
+
+def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progress) -> Result:
+    model = spec.model
+    if not spec.method.fixed_step:
+        raise ParameterError(f"ensembles use fixed-step methods (euler, rk2, rk4), not {spec.method.name}")
+    if model.layout.dynamic_time:
+        raise ParameterError(f"{model.path.name}: ensembles need FINAL TIME, TIME STEP and SAVEPER that stay constant")
+    grid = spec.time.grid
+    all_times = grid.save_times
+    row_map, kept = _row_map(all_times, times)
+    cols = np.array([model.value_index[n] for n in names], dtype=np.int64)
+    n = table.n
+    size = n * len(kept) * len(cols) * 8
+    if size > _MAX_RESULT_BYTES:
+        raise ParameterError(
+            f"the result would take {size / 2**30:.1f} GiB; ask for fewer return_columns or return_times"
+        )
+    values = np.empty((len(cols), n, len(kept)))
+    out_t = np.empty(len(kept))
+    bad = np.full(n, -1, dtype=np.int64)
+    layout = model.layout
+    per_member = 8 * (layout.n_params + (3 + spec.method.table.stages) * layout.n_states + layout.n_static
+                      + layout.n_discrete + layout.n_values + 8)  # fmt: skip
+    threads = threads or os.cpu_count() or 1
+    chunk = chunk_size or int(np.clip(_CHUNK_BYTES // max(per_member, 1), _MIN_CHUNK, max(_MIN_CHUNK, math.ceil(n / threads))))
+    chunk = max(1, chunk)
+    tables = member_tables(spec, table)
+    discrete = layout.has_discrete_state
+    problems: list[tuple[int, int, float]] = []
+
+    def run_chunk(lo: int) -> None:
+        hi = min(lo + chunk, n)
+        space = Workspace(model, hi - lo, block=BLOCK, stages=spec.method.table.stages)
+        P, override = parameter_block(spec, table, lo, hi)
+        space.set_params(P, override)
+        space.set_tables(tables.rows(lo, hi))
+        t = spec.time
+        space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
+        output = Output(values, out_t, row_map, cols, member0=lo)
+        if discrete:
+            space.init()
+        space.run(grid.times, grid.schedule, spec.method.table, 0, grid.n_steps, True, output, init_first=not discrete)
+        bad[lo:hi] = space.arrays["bad_state"]
+        flagged = np.flatnonzero(space.arrays["bad_value"] >= 0)
+        if len(flagged):
+            first = flagged[0]
+            problems.append((lo + first, int(space.arrays["bad_value"][first]), float(space.arrays["bad_value_time"][first])))
+
+    starts = list(range(0, n, chunk))
+    bar = None
+    if progress and len(starts) > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, unit="member", desc=f"{n:,} members")
+    if len(starts) <= 1 or threads == 1:
+        for lo in starts:
+            run_chunk(lo)
+            if bar is not None:
+                bar.update(min(chunk, n - lo))
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for lo, _ in zip(starts, pool.map(run_chunk, starts), strict=True):
+                if bar is not None:
+                    bar.update(min(chunk, n - lo))
+    if bar is not None:
+        bar.close()
+    if problems:
+        member, row, at = min(problems)
+        count = "some members" if len(problems) > 1 else f"member {member}"
+        warnings.warn(
+            f"{model.path.name}: {count} had NaN or infinite values (first: {layout.value_names[row]!r} at time {at:g})",
+            NonFiniteWarning,
+            stacklevel=3,
+        )
+    members = table.index if table.index is not None else np.arange(n)
+    ensemble = EnsembleSpec(table, tuple(names), None if times is None else tuple(float(t) for t in kept))
+    return Result(spec, names, kept, values, members=members, diverged=bad >= 0, ensemble=ensemble)
+
+
+def _row_map(all_times: np.ndarray, wanted: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
+    if wanted is None:
+        return np.arange(len(all_times), dtype=np.int64), all_times.copy()
+    wanted = np.atleast_1d(np.asarray(wanted, dtype=float))
+    row_map = np.full(len(all_times), -1, dtype=np.int64)
+    for row, t in enumerate(wanted):
+        hits = np.flatnonzero(np.isclose(all_times, t, rtol=0, atol=1e-9 + 1e-9 * abs(t)))
+        if len(hits) == 0:
+            raise ParameterError(f"return_times: {t:g} is not an output time (every saveper from the initial time)")
+        row_map[hits[0]] = row
+    return row_map, wanted

@@ -1,0 +1,198 @@
+"""The memory of a run: numpy arrays for a number of members, and the frame that points at them.
+
+A workspace is created for one run (or one stepper, or one chunk of an ensemble) and reused across the
+calls into compiled code: ``init``, ``run`` (step by step if need be), ``statics`` and ``evaluate``.
+It holds every array the frame points at, so none can be freed while compiled code uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..compiler.frame import N_CONTROL, Frame
+
+if TYPE_CHECKING:
+    from .compiled import CompiledModel
+    from .methods import ButcherTable
+
+
+@dataclass
+class Output:
+    """Where ``run`` writes: ``values[col, member0 + m, row]`` and ``times[row]``; ``row_map`` maps the n-th
+    output time of the run to a row (or -1: not kept)."""
+
+    values: np.ndarray  # (n_cols, n_members_total, n_rows)
+    times: np.ndarray  # (n_rows,)
+    row_map: np.ndarray  # int64
+    cols: np.ndarray  # int64 value rows
+    member0: int = 0
+
+
+@dataclass
+class Tables:
+    """Lookup tables: one shared set (``stride`` 0) or one row per member."""
+
+    x: np.ndarray  # (n_rows, total_points)
+    y: np.ndarray
+    offsets: np.ndarray  # int64 per table
+    lengths: np.ndarray  # int64 per table
+
+    @property
+    def per_member(self) -> bool:
+        return self.x.shape[0] > 1
+
+    def rows(self, start: int, stop: int) -> Tables:
+        if not self.per_member:
+            return self
+        return Tables(self.x[start:stop], self.y[start:stop], self.offsets, self.lengths)
+
+
+def _ptr(array: np.ndarray) -> int:
+    return array.ctypes.data
+
+
+class Workspace:
+    """Arrays for ``n`` members of one model; member ``m``'s value ``i`` is ``array[i, m]``."""
+
+    def __init__(self, model: CompiledModel, n: int, *, block: int = 1, stages: int = 1):
+        layout = model.layout
+        self.model = model
+        self.n = n
+        a: dict[str, np.ndarray] = {}
+        a["P"] = np.empty((max(layout.n_params, 1), n))
+        a["ovm"] = np.zeros(max(layout.n_params, 1), dtype=np.uint8)
+        a["ctl"] = np.full(2 * N_CONTROL, np.nan)
+        a["Y"] = np.zeros((max(layout.n_states, 1), n))
+        a["YS"] = np.zeros((max(layout.n_states, 1), n))
+        a["K"] = np.zeros((stages, max(layout.n_states, 1), n))
+        a["C"] = np.zeros((max(layout.n_static, 1), n))
+        a["D"] = np.zeros((max(layout.n_discrete, 1), n))
+        a["V"] = np.zeros((max(layout.n_values, 1), n))
+        a["doff"] = np.zeros(max(layout.n_pipes, 1), dtype=np.int64)
+        a["dydt"] = np.zeros((max(layout.n_states, 1), n))
+        a["bad_state"] = np.full(n, -1, dtype=np.int64)
+        a["bad_state_time"] = np.full(n, np.nan)
+        a["bad_value"] = np.full(n, -1, dtype=np.int64)
+        a["bad_value_time"] = np.full(n, np.nan)
+        self.arrays = a
+        self.frame = Frame()
+        self.frame.stride = n
+        self.frame.n = n
+        self.frame.block = max(1, min(block, n))
+        for name in ("P", "ovm", "ctl", "Y", "YS", "K", "C", "D", "V", "doff", "dydt", "bad_state", "bad_state_time",
+                     "bad_value", "bad_value_time"):  # fmt: skip
+            setattr(self.frame, name, _ptr(a[name]))
+        self.frame.ns = stages
+
+    @classmethod
+    def for_defaults(cls, model: CompiledModel) -> Workspace:
+        """One member with the model's own parameters and tables (to read its defaults)."""
+        space = cls(model, 1)
+        space.set_params(model.param_defaults, np.zeros(model.layout.n_params, dtype=np.uint8))
+        space.set_tables(default_tables(model))
+        return space
+
+    # ------------------------------------------------------------------ inputs
+    def set_params(self, values: np.ndarray, override: np.ndarray) -> None:
+        """``values``: one vector for every member, or a (n_params, n) matrix."""
+        if self.model.layout.n_params == 0:
+            return
+        P = self.arrays["P"]
+        P[:] = values.reshape(P.shape[0], -1) if values.ndim == 1 else values
+        self.arrays["ovm"][:] = override
+
+    def set_tables(self, tables: Tables) -> None:
+        x = np.ascontiguousarray(tables.x if tables.x.size else np.zeros((1, 1)))
+        y = np.ascontiguousarray(tables.y if tables.y.size else np.zeros((1, 1)))
+        offsets = np.ascontiguousarray(tables.offsets if tables.offsets.size else np.zeros(1, dtype=np.int64))
+        lengths = np.ascontiguousarray(tables.lengths if tables.lengths.size else np.zeros(1, dtype=np.int64))
+        self.arrays.update(lkx=x, lky=y, lko=offsets, lkn=lengths)
+        self.frame.lkx, self.frame.lky = _ptr(x), _ptr(y)
+        self.frame.lko, self.frame.lkn = _ptr(offsets), _ptr(lengths)
+        self.frame.lk_stride = x.shape[1] if tables.per_member else 0
+
+    def set_controls(self, initial_time: float, time_step: float, final_time: float, saveper: float) -> None:
+        ctl = self.arrays["ctl"]
+        ctl[:N_CONTROL] = ctl[N_CONTROL:] = (initial_time, time_step, final_time, saveper)
+
+    # ------------------------------------------------------------------ calls
+    def init(self) -> None:
+        """Initialise every member, then size and fill the DELAY FIXED pipelines."""
+        self.model.kernels("fw_init", self.frame)
+        self._make_pipes()
+
+    def statics(self) -> None:
+        self.model.kernels("fw_statics", self.frame)
+
+    def evaluate(self, time: float, states: np.ndarray | None = None) -> None:
+        """Values (into V) and derivatives (into dydt) of member 0 at ``time``."""
+        if states is not None:
+            self.arrays["Y"][:, 0] = states
+        self.frame.time = time
+        self.model.kernels("fw_eval", self.frame)
+
+    def run(self, grid_times: np.ndarray, schedule: np.ndarray, table: ButcherTable, k0: int, k1: int, final: bool,
+            output: Output, nsave: int = 0, init_first: bool = False) -> int:  # fmt: skip
+        """Step from step ``k0`` to ``k1``; returns the number of output times passed so far."""
+        f = self.frame
+        a = self.arrays
+        a["times"], a["schedule"] = grid_times, schedule
+        a["bt_a"], a["bt_b"], a["bt_c"] = table.a_flat, table.b, table.c
+        a["out"], a["out_t"], a["row_map"], a["cols"] = output.values, output.times, output.row_map, output.cols
+        f.times, f.schedule = _ptr(grid_times), _ptr(schedule)
+        f.bt_a, f.bt_b, f.bt_c = _ptr(table.a_flat), _ptr(table.b), _ptr(table.c)
+        f.ns = table.stages
+        f.k0, f.k1, f.final = k0, k1, int(final)
+        f.out, f.out_t, f.row_map, f.cols = _ptr(output.values), _ptr(output.times), _ptr(output.row_map), _ptr(output.cols)
+        f.n_row_map, f.ncols, f.member0 = len(output.row_map), len(output.cols), output.member0
+        f.out_col_stride = output.values.shape[1] * output.values.shape[2]
+        f.out_member_stride = output.values.shape[2]
+        f.nsave = nsave
+        f.init_first = int(init_first)
+        self.model.kernels("fw_run", f)
+        return int(f.nsave)
+
+    # ------------------------------------------------------------------ DELAY FIXED pipelines
+    def _make_pipes(self) -> None:
+        layout = self.model.layout
+        if not layout.n_pipes:
+            return
+        C = self.arrays["C"]
+        lengths = [int(np.nanmax(C[row])) if self.n else 1 for row in layout.pipe_len_rows]
+        offsets = np.cumsum([layout.n_discrete, *lengths[:-1]]).astype(np.int64)
+        rows = layout.n_discrete + sum(lengths)
+        D = np.zeros((rows, self.n))
+        D[: layout.n_discrete] = self.arrays["D"][: layout.n_discrete]
+        for first, length, init_row in zip(offsets, lengths, layout.pipe_init_rows, strict=True):
+            D[first : first + length] = C[init_row]
+        self.arrays["D"], self.arrays["doff"] = D, offsets
+        self.frame.D, self.frame.doff = _ptr(D), _ptr(offsets)
+
+    # ------------------------------------------------------------------ state
+    def copy_state(self) -> dict[str, np.ndarray]:
+        """Everything a continued run needs (states, fixed values, discrete state, pipelines)."""
+        return {name: self.arrays[name].copy() for name in ("Y", "C", "D", "V", "doff")}
+
+    def restore_state(self, state: dict[str, np.ndarray]) -> None:
+        for name, value in state.items():
+            array = value.copy()
+            self.arrays[name] = array
+            setattr(self.frame, name, _ptr(array))
+
+
+def default_tables(model: CompiledModel, overrides: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Tables:
+    """The model's lookup tables as flat arrays, with some replaced (by name)."""
+    layout = model.layout
+    xs = [np.asarray(x, dtype=float) for x in layout.table_x]
+    ys = [np.asarray(y, dtype=float) for y in layout.table_y]
+    for name, (x, y) in (overrides or {}).items():
+        index = layout.tables[name]
+        xs[index], ys[index] = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    lengths = np.array([len(x) for x in xs], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(xs) else np.zeros(0, dtype=np.int64)
+    x = np.concatenate(xs)[None, :] if xs else np.zeros((1, 0))
+    y = np.concatenate(ys)[None, :] if ys else np.zeros((1, 0))
+    return Tables(x, y, offsets, lengths)
