@@ -19,7 +19,8 @@ XMILE_SUFFIXES = {".xmile", ".xml", ".stmx", ".itmx"}
 
 @dataclass(frozen=True)
 class CompiledArtifacts:
-    ir_text: str
+    ir_text: str  # the base module: single runs, steppers, member-by-member ensembles
+    lockstep_ir: str | None  # ensembles in vectors of members, compiled when first needed
     object_code: bytes
     meta: dict
 
@@ -71,7 +72,8 @@ def compile_model(path: Path) -> CompiledArtifacts:
     record = [(e.name, e.key) for e in _output_order(elements) if e.kind != "lookup"]
     slots = assign(program, analysis, record)
     try:
-        ir_text = str(build_module(program, analysis, slots))
+        ir_text = str(build_module(program, analysis, slots, "base"))
+        lockstep_ir = str(build_module(program, analysis, slots, "lockstep")) if slots.layout.lockstep else None
     except UnsupportedConstructError as exc:
         raise UnsupportedConstructError(f"{path.name}: {exc}") from None
     meta = {
@@ -80,7 +82,7 @@ def compile_model(path: Path) -> CompiledArtifacts:
         "variables": _variables(program, analysis, elements),
         "dependencies": _named_dependencies(program, elements),
     }
-    return CompiledArtifacts(ir_text, compile_ir(ir_text), meta)
+    return CompiledArtifacts(ir_text, lockstep_ir, compile_ir(ir_text), meta)
 
 
 def _check_dynamic_controls(program: Program, analysis, path: Path) -> None:

@@ -1,7 +1,8 @@
 """On-disk cache of compiled models, keyed by the model file's content and the compiler's own code.
 
-An entry is a folder ``<key>/`` holding ``meta.json``, ``model.ll`` (the LLVM IR) and one object file per
-kind of CPU (``<host>.o``). A cached model loads without PySD and without LLVM's optimiser. Nothing here
+An entry is a folder ``<key>/`` holding ``meta.json``, the LLVM IR of the model's two modules
+(``base.ll``, and ``lockstep.ll`` for ensembles in vectors of members) and their object files, one per kind
+of CPU (``<host>.base.o``, ``<host>.lockstep.o``). A cached model loads without PySD and without LLVM's optimiser. Nothing here
 is process-global: the key is computed from the file's bytes on every load, so a changed file is a new
 key and is recompiled.
 """
@@ -14,7 +15,6 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 _COMPILER_DIR = Path(__file__).resolve().parent
@@ -53,59 +53,46 @@ def model_key(path: Path) -> str:
     return digest.hexdigest()[:24]
 
 
-def host_file_name(host: str) -> str:
-    return hashlib.sha256(host.encode()).hexdigest()[:16] + ".o"
+def object_name(host: str, part: str) -> str:
+    return hashlib.sha256(host.encode()).hexdigest()[:16] + f".{part}.o"
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A cache entry's contents: what a compiled model needs to run, and to be rebuilt elsewhere."""
-
-    key: str
-    meta: dict
-    ir_text: str | None  # read lazily: only needed when no object file fits this CPU
-    object_code: bytes | None
+def _folders(key: str) -> list[Path]:
+    return [root / key for root in cache_roots()]
 
 
-def read(key: str, host: str) -> Entry | None:
-    for root in cache_roots():
-        folder = root / key
-        meta_path = folder / "meta.json"
-        if not meta_path.is_file():
-            continue
+def read_meta(key: str) -> dict | None:
+    for folder in _folders(key):
         try:
-            meta = json.loads(meta_path.read_text())
-            object_path = folder / host_file_name(host)
-            if object_path.is_file():
-                return Entry(key, meta, None, object_path.read_bytes())
-            ir_path = folder / "model.ll"
-            if ir_path.is_file():
-                return Entry(key, meta, ir_path.read_text(), None)
+            return json.loads((folder / "meta.json").read_text())
         except (OSError, ValueError):
             continue
     return None
 
 
-def read_ir(key: str) -> str | None:
-    for root in cache_roots():
+def read_text(key: str, name: str) -> str | None:
+    for folder in _folders(key):
         try:
-            return (root / key / "model.ll").read_text()
+            return (folder / name).read_text()
         except OSError:
             continue
     return None
 
 
-def write(key: str, host: str, meta: dict, ir_text: str | None, object_code: bytes | None) -> None:
-    """Store an entry (or add this CPU's object file to it). Each file is written to a temporary file and
-    renamed, so a crash never leaves half an entry; a cache that cannot be written is skipped silently
-    (the model still runs, it is just compiled again next time)."""
-    files: dict[str, bytes] = {"meta.json": json.dumps(meta).encode()}
-    if ir_text is not None:
-        files["model.ll"] = ir_text.encode()
-    if object_code is not None:
-        files[host_file_name(host)] = object_code
-    for root in cache_roots():
-        folder = root / key
+def read_object(key: str, host: str, part: str) -> bytes | None:
+    for folder in _folders(key):
+        try:
+            return (folder / object_name(host, part)).read_bytes()
+        except OSError:
+            continue
+    return None
+
+
+def write(key: str, files: dict[str, bytes]) -> None:
+    """Store files of an entry (``meta.json``, IR, object files). Each is written to a temporary file
+    and renamed, so a crash never leaves half a file; a cache that cannot be written is skipped (the
+    model still runs, it is just compiled again next time)."""
+    for folder in _folders(key):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for name, data in files.items():

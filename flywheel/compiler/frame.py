@@ -1,10 +1,11 @@
 """The frame: the one argument every compiled model function takes, shared by compiler and core.
 
 A frame is a C struct of 8-byte fields (pointers, 64-bit integers, doubles), in the order below. The
-LLVM side reads field ``k`` at byte offset ``8 * k``; the Python side builds the same struct with ctypes
-(``core.frame``). Per-member arrays are laid out "row per quantity": value ``i`` of member ``m`` lives at
-``array[i * stride + m]``, so members of one block sit next to each other and the compiled loops over
-members vectorise.
+LLVM side reads field ``k`` at byte offset ``8 * k``; the Python side builds the same struct with ctypes.
+Per-member arrays are laid out in blocks of ``block`` members: value ``i`` of member ``m`` lives at
+``array[((m // block) * rows + i) * block + m % block]`` (numpy shape (blocks, rows, block)). Members of
+one block sit next to each other, so the compiled loops over a block's members vectorise, and every
+address within a block is a constant offset from the block's base.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ FRAME_FIELDS: tuple[tuple[str, str], ...] = (
     ("D", "f64*"),  # discrete state [n_discrete x stride]
     ("V", "f64*"),  # every named value [n_values x stride]
     ("doff", "i64*"),  # first row of each DELAY FIXED pipeline in D
-    ("stride", "i64"),
-    ("n", "i64"),  # members in this call
+    ("stride", "i64"),  # members allocated (a whole number of blocks)
+    ("n", "i64"),  # members in this call (the rest is padding)
+    ("d_rows", "i64"),  # rows of D (discrete state and DELAY FIXED pipelines)
     ("times", "f64*"),  # the time of every step of the run's grid
     ("schedule", "u8*"),  # 1 where a step's time is an output time
     ("k0", "i64"),  # first step to evaluate
@@ -52,7 +54,7 @@ FRAME_FIELDS: tuple[tuple[str, str], ...] = (
     ("bad_state_time", "f64*"),
     ("bad_value", "i64*"),  # per member: first value found NaN/inf at an output time, or -1
     ("bad_value_time", "f64*"),
-    ("block", "i64"),  # members advancing in lockstep
+    ("block", "i64"),  # members advancing in lockstep: 1, or BLOCK
     ("member0", "i64"),  # index of member 0 of this call in ``out``
     ("time", "f64"),  # the time ``eval`` evaluates at
     ("dydt", "f64*"),  # derivatives written by ``eval`` [n_states x stride]
@@ -61,8 +63,10 @@ FRAME_FIELDS: tuple[tuple[str, str], ...] = (
 FIELD_INDEX = {name: i for i, (name, _) in enumerate(FRAME_FIELDS)}
 N_CONTROL = 4  # ctl[0:4] the run's settings, ctl[4:8] their current values
 
-# the functions every compiled model exports, each ``void f(frame*)``
+# the functions every compiled model exports, each ``void f(frame*)``; the lockstep module (models that
+# can run members in vectors) exports ``fw_run_lockstep``
 ENTRY_POINTS = ("fw_controls", "fw_init", "fw_statics", "fw_eval", "fw_run")
+LOCKSTEP_ENTRY_POINTS = ("fw_run_lockstep",)
 
 
 # ------------------------------------------------------------------------------------ the ctypes side

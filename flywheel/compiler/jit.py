@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import llvmlite
 import llvmlite.binding as llvm
 
-from .frame import ENTRY_POINTS, Frame
+from .frame import Frame
 
 
 @functools.cache
@@ -77,7 +77,7 @@ class Kernels:
         self.functions[name](ctypes.byref(frame))
 
 
-def load_object(object_code: bytes) -> Kernels:
+def load_object(object_code: bytes, entry_points: tuple[str, ...]) -> Kernels:
     machine = _new_target_machine()
     host = llvm.parse_assembly("")
     host.triple = machine.triple
@@ -85,5 +85,5 @@ def load_object(object_code: bytes) -> Kernels:
     object_file = llvm.ObjectFileRef.from_data(object_code)
     engine.add_object_file(object_file)
     engine.finalize_object()
-    functions = {name: _FUNCTION(engine.get_function_address(name)) for name in ENTRY_POINTS}
+    functions = {name: _FUNCTION(engine.get_function_address(name)) for name in entry_points}
     return Kernels(engine, object_file, functions)

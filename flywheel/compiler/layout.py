@@ -35,6 +35,10 @@ class Layout:
     dynamic_time: bool = False  # FINAL TIME, TIME STEP or SAVEPER change during the run
     has_discrete_state: bool = False
     incomplete: list[str] = field(default_factory=list)  # names with A FUNCTION OF equations
+    # blocks of members run the lockstep evaluation: it takes no override of these (auxiliaries that
+    # change during the run) and expects every table with its compiled number of points
+    dynamic_params: list[str] = field(default_factory=list)
+    lockstep: bool = False  # the model can run members in lockstep vectors (continuous, fixed time settings)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -149,6 +153,12 @@ def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) 
     layout.static_value_rows = [value[k] for k in value if k in analysis.static or k in controls]
     names = {a.key: a.name for a in program.auxes}
     layout.incomplete = [names[k] for k in program.incomplete if names.get(k)]
+    layout.dynamic_params = [names[k] for k in param if k not in analysis.static]
+    from .llvm_kernels import UNROLL_DELAY
+
+    layout.lockstep = not (layout.dynamic_time or layout.has_discrete_state) and all(
+        c.kind == "smooth" or c.order <= UNROLL_DELAY for c in program.chains
+    )
     return Slots(
         layout, state, param, stock_param, static, chain_order, pipe_len, pipe_init, value, discrete,
         pipe_index, literal_params,

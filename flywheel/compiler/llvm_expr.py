@@ -31,7 +31,7 @@ from .ir import (
     Time,
     TimeCall,
 )
-from .llvm_support import LOOKUP_MODE_CODES, NAN, Builtins, as_float, f64, i64, is_true
+from .llvm_support import F64, LOOKUP_MODE_CODES, Builtins, as_float, const, i64, is_true, map_lanes, splat
 
 # intrinsics LLVM knows (lowered to the hardware or the C library), and plain C library functions
 _INTRINSICS = {"abs": "fabs", "exp": "exp", "sqrt": "sqrt", "ln": "log", "sin": "sin", "cos": "cos"}
@@ -41,10 +41,11 @@ _FCMP = {"=": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 class ExprEmitter:
-    """Emit expressions of one member at one time into one builder.
+    """Emit expressions of one member (``ty`` double) or a vector of members (``ty`` <n x double>) at
+    one time into one builder.
 
-    ``resolve(key)`` gives the value of another node; ``control(name)`` a control value; ``table(key)``
-    the member's (xs pointer, ys pointer, number of points) of a lookup table.
+    ``resolve(key)`` gives the value of another node (of type ``ty``); ``control(name)`` a control value;
+    ``table(key, lane)`` the lane's (xs pointer, ys pointer, number of points) of a lookup table.
     """
 
     def __init__(
@@ -56,7 +57,9 @@ class ExprEmitter:
         time: ir.Value,
         resolve: Callable[[str], ir.Value],
         control: Callable[[str], ir.Value],
-        table: Callable[[str], tuple[ir.Value, ir.Value, ir.Value]],
+        table: Callable[[str, int], tuple[ir.Value, ir.Value, ir.Value]],
+        ty: ir.Type = F64,
+        shared_tables: dict[str, int] | None = None,
     ):
         self.b = builder
         self.builtins = builtins
@@ -65,6 +68,9 @@ class ExprEmitter:
         self.resolve = resolve
         self.control = control
         self.table = table
+        self.ty = ty
+        # vectors of members share every table, each of the compiled number of points (table key -> points)
+        self.shared_tables = shared_tables
 
     def emit(self, root: Node) -> ir.Value:
         values: dict[int, ir.Value] = {}
@@ -90,16 +96,16 @@ class ExprEmitter:
 
     # ------------------------------------------------------------------ handlers
     def _num(self, node: Num, _) -> ir.Value:
-        return f64(node.value)
+        return const(self.ty, node.value)
 
     def _ref(self, node: Ref, _) -> ir.Value:
         return self.resolve(node.key)
 
     def _time(self, node: Time, _) -> ir.Value:
-        return self.time
+        return splat(self.b, self.time, self.ty)
 
     def _control(self, node: Control, _) -> ir.Value:
-        return self.control(node.name)
+        return splat(self.b, self.control(node.name), self.ty)
 
     def _neg(self, node: Neg, args) -> ir.Value:
         return self.b.fneg(args[0])
@@ -114,7 +120,7 @@ class ExprEmitter:
             return self.b.fmul(a, b)
         if node.op == "/":
             return self.b.fdiv(a, b)
-        return self.b.call(self.builtins.intrinsic("pow"), [a, b])
+        return self.b.call(self.builtins.intrinsic("pow", self.ty), [a, b])
 
     def _compare(self, node: Compare, args) -> ir.Value:
         a, b = args
@@ -123,7 +129,7 @@ class ExprEmitter:
         return as_float(self.b, self.b.fcmp_ordered(_FCMP[node.op], a, b))
 
     def _not(self, node: Not, args) -> ir.Value:
-        return as_float(self.b, self.b.fcmp_ordered("==", args[0], f64(0.0)))
+        return as_float(self.b, self.b.fcmp_ordered("==", args[0], const(self.ty, 0.0)))
 
     def _logic(self, node: Logic, args) -> ir.Value:
         left, right = (is_true(self.b, a) for a in args)
@@ -137,24 +143,25 @@ class ExprEmitter:
     def _call(self, node: Call, args) -> ir.Value:
         name = node.name
         if name in _INTRINSICS:
-            return self.b.call(self.builtins.intrinsic(_INTRINSICS[name]), args)
+            return self.b.call(self.builtins.intrinsic(_INTRINSICS[name], self.ty), args)
         if name in _LIBM:
-            return self.b.call(self.builtins.libm(_LIBM[name]), args)
+            return self.builtins.call_libm(self.b, _LIBM[name], args[0])
         if name in _HELPERS:
             return self.builtins.call(self.b, name, *args)
         if name == "power":
-            return self.b.call(self.builtins.intrinsic("pow"), args)
+            return self.b.call(self.builtins.intrinsic("pow", self.ty), args)
         if name == "log":  # LOG(x, base) = ln(x) / ln(base)
-            ln = self.builtins.intrinsic("log")
+            ln = self.builtins.intrinsic("log", self.ty)
             return self.b.fdiv(self.b.call(ln, [args[0]]), self.b.call(ln, [args[1]]))
         if name == "pi":
-            return f64(math.pi)
+            return const(self.ty, math.pi)
         raise AssertionError(f"builtin {name} has no emitter")  # the lowering accepts only BUILTINS
 
     def _time_call(self, node: TimeCall, args) -> ir.Value:
-        b, time, dt = self.b, self.time, self.control("time_step")
+        b = self.b
+        time, dt = splat(b, self.time, self.ty), splat(b, self.control("time_step"), self.ty)
         builtins = self.builtins
-        zero = f64(0.0)
+        zero = const(self.ty, 0.0)
         name = node.name
         if name == "step":
             return builtins.call(b, "step", time, dt, args[0], args[1])
@@ -173,19 +180,32 @@ class ExprEmitter:
         raise AssertionError(f"time builtin {name} has no emitter")
 
     def _lookup(self, node: Lookup, args) -> ir.Value:
-        xs, ys, n = self.table(node.table)
-        fn = self.builtins._lookup()
-        return self.b.call(fn, [args[0], xs, ys, n, i64(LOOKUP_MODE_CODES[node.mode])])
+        fn = self.builtins.lookup_function()
+        mode = i64(LOOKUP_MODE_CODES[node.mode])
+
+        def one(b, lane, x):
+            xs, ys, n = self.table(node.table, lane)
+            return b.call(fn, [x, xs, ys, n, mode])
+
+        if self.shared_tables is None:
+            return map_lanes(self.b, self.ty, one, args[0])
+        xs, ys, _ = self.table(node.table, 0)
+        return self.builtins.lookup_shared(self.b, args[0], xs, ys, self.shared_tables[node.table], node.mode)
 
     def _lookup_invert(self, node: LookupInvert, args) -> ir.Value:
-        xs, ys, n = self.table(node.table)
-        return self.b.call(self.builtins._lookup_invert(), [args[0], xs, ys, n])
+        fn = self.builtins.lookup_invert_function()
+
+        def one(b, lane, y):
+            xs, ys, n = self.table(node.table, lane)
+            return b.call(fn, [y, xs, ys, n])
+
+        return map_lanes(self.b, self.ty, one, args[0])
 
     def _phase(self, node: Phase, args) -> ir.Value:
         return args[0]
 
     def _incomplete(self, node: Incomplete, _) -> ir.Value:
-        return NAN
+        return const(self.ty, float("nan"))
 
 
 _HANDLERS: dict[type, Callable] = {

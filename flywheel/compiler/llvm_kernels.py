@@ -24,6 +24,11 @@ from .layout import Slots
 from .llvm_expr import ExprEmitter
 from .llvm_support import (
     F64,
+    const,
+    splat,
+    load_lanes,
+    store_lanes,
+    vector_type,
     F64P,
     I1,
     I8P,
@@ -44,48 +49,78 @@ from .llvm_support import (
 from .ordering import Analysis
 
 UNROLL_DELAY = 8  # delay chains up to this order are unrolled (vectorisable); longer ones loop
+BLOCK = 8  # members advancing in lockstep in ensembles: one vector of doubles (AVX-512; two AVX2 registers)
 _KIND_TYPES = {"f64*": F64P, "u8*": I8P, "i64*": I64P, "i64": I64, "f64": F64}
 
 # the member view: the frame's arrays as arguments of the internal member functions (all noalias)
 _VIEW = (
     ("P", F64P), ("ovm", I8P), ("lkx", F64P), ("lky", F64P), ("lko", I64P), ("lkn", I64P), ("ctl", F64P),
-    ("Y", F64P), ("C", F64P), ("D", F64P), ("V", F64P), ("doff", I64P), ("stride", I64), ("m", I64),
+    ("Y", F64P), ("C", F64P), ("D", F64P), ("V", F64P), ("doff", I64P), ("width", I64), ("lane", I64),
+    ("lk_stride", I64),
 )  # fmt: skip
+_ROWS = ("P", "Y", "YS", "K", "C", "D", "V", "dydt")  # per-member arrays, based per block
 
 
 @dataclass
 class View:
-    """One member's access to the frame arrays inside an LLVM function."""
+    """One member's access to the frame arrays inside an LLVM function; with ``lanes`` a vector of
+    that many consecutive members (lane 0 is the view's ``lane``)."""
 
     b: ir.IRBuilder
     args: dict[str, ir.Value]
+    lanes: int | None = None
+    first_member: ir.Value | None = None  # the member of lane 0 (for per-member lookup tables)
+
+    @property
+    def ty(self) -> ir.Type:
+        return vector_type(self.lanes)
 
     def __getitem__(self, name: str) -> ir.Value:
         return self.args[name]
 
+    def const(self, value: float) -> ir.Constant:
+        return const(self.ty, value)
+
+    def int_const(self, value: int) -> ir.Constant:
+        if self.lanes is None:
+            return i64(value)
+        return ir.Constant(ir.VectorType(I64, self.lanes), [int(value)] * self.lanes)
+
+    def to_int(self, value: ir.Value) -> ir.Value:
+        return self.b.fptosi(value, I64 if self.lanes is None else ir.VectorType(I64, self.lanes))
+
+    def to_float(self, value: ir.Value) -> ir.Value:
+        return self.b.sitofp(value, self.ty)
+
     def index(self, row) -> ir.Value:
         row = i64(row) if isinstance(row, int) else row
-        return self.b.add(self.b.mul(row, self.args["stride"]), self.args["m"])
+        return self.b.add(self.b.mul(row, self.args["width"]), self.args["lane"])
 
     def get(self, array: str, row) -> ir.Value:
-        return load(self.b, self.args[array], self.index(row))
+        return load_lanes(self.b, self.args[array], self.index(row), self.ty)
 
     def put(self, value: ir.Value, array: str, row) -> None:
-        store(self.b, value, self.args[array], self.index(row))
+        store_lanes(self.b, value, self.args[array], self.index(row))
 
     def get_at(self, base: ir.Value, row) -> ir.Value:
-        return load(self.b, base, self.index(row))
+        return load_lanes(self.b, base, self.index(row), self.ty)
 
     def put_at(self, value: ir.Value, base: ir.Value, row) -> None:
-        store(self.b, value, base, self.index(row))
+        store_lanes(self.b, value, base, self.index(row))
 
     def control(self, i: int) -> ir.Value:
         return load(self.b, self.args["ctl"], i64(i))
 
-    def table(self, index: int) -> tuple[ir.Value, ir.Value, ir.Value]:
-        offset = load(self.b, self.args["lko"], i64(index))
-        n = load(self.b, self.args["lkn"], i64(index))
-        return (self.b.gep(self.args["lkx"], [offset], inbounds=True), self.b.gep(self.args["lky"], [offset], inbounds=True), n)
+    def table(self, index: int, lane: int = 0) -> tuple[ir.Value, ir.Value, ir.Value]:
+        """The (xs, ys, n) of a table for one lane (its member's own rows when tables vary)."""
+        b = self.b
+        offset = load(b, self.args["lko"], i64(index))
+        n = load(b, self.args["lkn"], i64(index))
+        lkx, lky = self.args["lkx"], self.args["lky"]
+        if self.lanes is not None:  # lkx/lky point at lane 0's member; lane l is l members on
+            shift = b.mul(i64(lane), self.args["lk_stride"])
+            lkx, lky = b.gep(lkx, [shift], inbounds=True), b.gep(lky, [shift], inbounds=True)
+        return b.gep(lkx, [offset], inbounds=True), b.gep(lky, [offset], inbounds=True), n
 
 
 class ModuleBuilder:
@@ -107,21 +142,29 @@ class ModuleBuilder:
         self.table_index = {t.key: i for i, t in enumerate(program.tables)}
         self.discrete_delayn = {c.key for c in program.chains if f"{c.key}:times" in slots.discrete}
 
-    def build(self) -> ir.Module:
+    def build(self, part: str) -> ir.Module:
+        """``part`` "base": what single runs, steppers and member-by-member ensembles use; "lockstep":
+        ensembles in vectors of members (compiled only when an ensemble asks for it)."""
         init = self._member_function("init", self._emit_member_init)
-        statics = self._member_function("statics", self._emit_member_statics)
-        evaluate = self._member_eval()
-        self._entry_controls()
-        self._entry_over_members("fw_init", init)
-        self._entry_over_members("fw_statics", statics)
-        self._entry_eval(evaluate)
-        self._entry_run(init, evaluate)
+        if part == "base":
+            statics = self._member_function("statics", self._emit_member_statics)
+            evaluate = self._member_eval(lockstep=False)
+            self._entry_controls()
+            self._entry_over_members("fw_init", init)
+            self._entry_over_members("fw_statics", statics)
+            self._entry_eval(evaluate)
+            self._entry_run("fw_run", self._run_block(init, evaluate, 1), 1)
+        else:
+            evaluate = self._member_eval(lockstep=True)
+            self._entry_run("fw_run_lockstep", self._run_block(init, evaluate, BLOCK), BLOCK)
         return self.module
 
     # ================================================================== member functions
     def _member_function(self, name: str, emit_body) -> ir.Function:
+        """A member function run once per member (init, statics): kept out of line, so its code is
+        compiled once however many loops call it."""
         fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [t for _, t in _VIEW]), f"member_{name}")
-        _internal(fn)
+        _internal(fn, inline=False)
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         view = View(b, dict(zip([n for n, _ in _VIEW], fn.args, strict=True)))
         emit_body(view)
@@ -132,15 +175,19 @@ class ModuleBuilder:
         def lookup_resolve(key: str) -> ir.Value:
             return values[key] if key in values else resolve(key)
 
+        shared = None
+        if view.lanes is not None:  # lockstep: the members share tables of the compiled sizes
+            shared = {t.key: len(t.x) for t in self.p.tables}
         return ExprEmitter(
             view.b, self.builtins, phase=phase, time=time, resolve=lookup_resolve, control=control,
-            table=lambda key: view.table(self.table_index[key]),
+            table=lambda key, lane: view.table(self.table_index[key], lane), ty=view.ty, shared_tables=shared,
         )  # fmt: skip
 
-    def _with_override(self, view: View, aux: Aux, compute) -> ir.Value:
-        """A parameter slot overrides the equation: a literal constant is just its slot."""
+    def _with_override(self, view: View, aux: Aux, compute, lockstep: bool = False) -> ir.Value:
+        """A parameter slot overrides the equation: a literal constant is just its slot. In lockstep
+        evaluation, auxiliaries that change during the run take no overrides (the caller checks)."""
         slot = self.s.param.get(aux.key)
-        if slot is None:
+        if slot is None or (lockstep and aux.key not in self.a.static):
             return compute()
         if aux.key in self.s.literal_params:
             return view.get("P", slot)
@@ -277,21 +324,26 @@ class ModuleBuilder:
                 view.put(value, "V", self.s.value[key])
 
     # ------------------------------------------------------------------ evaluation
-    def _member_eval(self) -> ir.Function:
+    def _member_eval(self, lockstep: bool) -> ir.Function:
         """eval(view, time, src states, dst derivatives, capture): values at ``time`` into V and the
-        derivatives into ``dst``; with ``capture`` the inputs of discrete state are kept in D."""
+        derivatives into ``dst``; with ``capture`` the inputs of discrete state are kept in D.
+
+        The ``lockstep`` variant, for blocks of members, is branch-free so that the loop over members
+        vectorises: lookups have the compiled number of points and auxiliaries that change during the
+        run cannot be overridden (``Layout.lockstep_ok`` tells the caller when it applies)."""
         args = [t for _, t in _VIEW] + [F64, F64P, F64P, I1]
-        fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), args), "member_eval")
+        name = "member_eval_lockstep" if lockstep else "member_eval"
+        fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), args), name)
         _internal(fn)
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         n_view = len(_VIEW)
-        view = View(b, dict(zip([n for n, _ in _VIEW], fn.args[:n_view], strict=True)))
+        view = View(b, dict(zip([n for n, _ in _VIEW], fn.args[:n_view], strict=True)), BLOCK if lockstep else None)
         time, src, dst, capture = fn.args[n_view:]
-        self._emit_eval_body(view, time, src, dst, capture)
+        self._emit_eval_body(view, time, src, dst, capture, lockstep)
         b.ret_void()
         return fn
 
-    def _emit_eval_body(self, view: View, time, src, dst, capture) -> None:
+    def _emit_eval_body(self, view: View, time, src, dst, capture, lockstep: bool) -> None:
         b = view.b
         values: dict[str, ir.Value] = {}
 
@@ -313,7 +365,7 @@ class ModuleBuilder:
         for key in self.a.run_order:
             if key in self.aux:
                 aux = self.aux[key]
-                value = self._with_override(view, aux, lambda aux=aux: expr.emit(aux.expr))
+                value = self._with_override(view, aux, lambda aux=aux: expr.emit(aux.expr), lockstep)
             elif key in self.chains:
                 value = self._chain_output(view, self.chains[key], src, values)
             elif key in self.samples:
@@ -329,7 +381,7 @@ class ModuleBuilder:
             view.put_at(expr.emit(stock.flow), dst, self.s.state[stock.key])
         for chain in self.p.chains:
             self._chain_derivatives(view, chain, src, dst, values, expr)
-        if self.p.delay_fixed or self.p.samples or self.discrete_delayn:
+        if (self.p.delay_fixed or self.p.samples or self.discrete_delayn) and not lockstep:
             with b.if_then(capture):
                 self._capture_inputs(view, values, expr, time)
 
@@ -337,7 +389,7 @@ class ModuleBuilder:
         return values[key] if key in values else expr.resolve(key)
 
     def _chain_order(self, view: View, chain: Chain) -> ir.Value:
-        return view.b.fptosi(view.get("C", self.s.chain_order[chain.key]), I64)
+        return view.to_int(view.get("C", self.s.chain_order[chain.key]))
 
     def _chain_output(self, view: View, chain: Chain, src, values: dict[str, ir.Value]) -> ir.Value:
         b = view.b
@@ -352,7 +404,7 @@ class ModuleBuilder:
         if chain.order <= UNROLL_DELAY:
             last = view.get_at(src, base)
             for k in range(1, chain.order):
-                last = b.select(b.icmp_signed("==", order, i64(k + 1)), view.get_at(src, base + k), last)
+                last = b.select(b.icmp_signed("==", order, view.int_const(k + 1)), view.get_at(src, base + k), last)
         else:
             last = view.get_at(src, b.add(i64(base), b.sub(order, i64(1))))
         return b.fdiv(last, divisor)
@@ -370,12 +422,12 @@ class ModuleBuilder:
         if chain.kind == "smooth":  # PySD: (targets - state) * order / smooth_time
             for k in range(chain.order):
                 prev = inflow if k == 0 else view.get_at(src, base + k - 1)
-                change = b.fdiv(b.fmul(b.fsub(prev, view.get_at(src, base + k)), f64(chain.order)), delay)
+                change = b.fdiv(b.fmul(b.fsub(prev, view.get_at(src, base + k)), view.const(chain.order)), delay)
                 view.put_at(change, dst, base + k)
             return
         # PySD: outflows = state / delay_time; ddt = (inflows - outflows) * order, inflows = [input, outflows[:-1]]
         order = self._chain_order(view, chain)
-        order_f = b.sitofp(order, F64)
+        order_f = view.to_float(order)
         if chain.key in self.discrete_delayn:
             self._delayn_derivatives(view, chain, src, dst, inflow, delay, order, order_f)
             return
@@ -390,7 +442,7 @@ class ModuleBuilder:
             out_k = b.fdiv(view.get_at(src, base + k), delay)
             prev = inflow if k == 0 else b.fdiv(view.get_at(src, base + k - 1), delay)
             change = b.fmul(b.fsub(prev, out_k), order_f)
-            view.put_at(b.select(b.icmp_signed("<", i64(k), order), change, f64(0.0)), dst, base + k)
+            view.put_at(b.select(b.icmp_signed("<", view.int_const(k), order), change, view.const(0.0)), dst, base + k)
 
     def _delayn_derivatives(self, view: View, chain: Chain, src, dst, inflow, delay, order, order_f) -> None:
         """DELAY N with a delay time that changes: each stage keeps the delay time it entered with."""
@@ -454,18 +506,39 @@ class ModuleBuilder:
             fields[field_name] = b.load(b.bitcast(slot, _KIND_TYPES[kind].as_pointer()), name=field_name)
         return b, fields, fn
 
-    def _view_args(self, fields: dict[str, ir.Value], m: ir.Value, b: ir.IRBuilder) -> list[ir.Value]:
-        """The member view for member ``m``: its lookup tables start ``m * lk_stride`` further on."""
-        shift = b.mul(m, fields["lk_stride"])
-        lkx = b.gep(fields["lkx"], [shift], inbounds=True)
-        lky = b.gep(fields["lky"], [shift], inbounds=True)
-        given = {**fields, "lkx": lkx, "lky": lky, "m": m}
+    def _bases(self, b: ir.IRBuilder, fields: dict[str, ir.Value], block: ir.Value, width: int) -> dict[str, ir.Value]:
+        """The frame's per-member arrays at the start of block ``block`` of ``width`` members."""
+        layout = self.s.layout
+        rows = {
+            "P": i64(max(layout.n_params, 1)), "Y": i64(max(layout.n_states, 1)), "YS": i64(max(layout.n_states, 1)),
+            "K": b.mul(fields["ns"], i64(max(layout.n_states, 1))), "C": i64(max(layout.n_static, 1)),
+            "D": fields["d_rows"], "V": i64(max(layout.n_values, 1)), "dydt": i64(max(layout.n_states, 1)),
+        }  # fmt: skip
+        return {
+            name: b.gep(fields[name], [b.mul(b.mul(block, rows[name]), i64(width))], inbounds=True) for name in _ROWS
+        }
+
+    def _view_args(self, b: ir.IRBuilder, fields: dict[str, ir.Value], bases: dict[str, ir.Value],
+                   member: ir.Value, lane: ir.Value, width: int, states: ir.Value | None = None) -> list[ir.Value]:  # fmt: skip
+        """The member view of ``lane`` in a block: its lookup tables start ``member * lk_stride`` on."""
+        shift = b.mul(member, fields["lk_stride"])
+        given = {
+            **fields, **bases, "lkx": b.gep(fields["lkx"], [shift], inbounds=True),
+            "lky": b.gep(fields["lky"], [shift], inbounds=True), "width": i64(width), "lane": lane,
+            "lk_stride": fields["lk_stride"],
+        }  # fmt: skip
+        if states is not None:
+            given["Y"] = states
         return [given[name] for name, _ in _VIEW]
+
+    def _member_zero(self, b: ir.IRBuilder, fields: dict[str, ir.Value]) -> list[ir.Value]:
+        bases = self._bases(b, fields, i64(0), 1)
+        return self._view_args(b, fields, bases, i64(0), i64(0), 1)
 
     def _entry_controls(self) -> None:
         """fw_controls: the control variables' equations at time 0 for member 0, into ctl[0:4]."""
         b, fields, _ = self._entry("fw_controls")
-        view = View(b, dict(zip([n for n, _ in _VIEW], self._view_args(fields, i64(0), b), strict=True)))
+        view = View(b, dict(zip([n for n, _ in _VIEW], self._member_zero(b, fields), strict=True)))
         values: dict[str, ir.Value] = {}
 
         def control(name: str) -> ir.Value:
@@ -504,63 +577,82 @@ class ModuleBuilder:
         return needed
 
     def _entry_over_members(self, name: str, member_fn: ir.Function) -> None:
+        """Every allocated member (``stride``, one-member blocks), padding included."""
         b, fields, _ = self._entry(name)
-        with for_range(b, i64(0), fields["n"], "m") as m:
-            b.call(member_fn, self._view_args(fields, m, b))
+        with for_range(b, i64(0), fields["stride"], "m") as member:
+            bases = self._bases(b, fields, member, 1)
+            b.call(member_fn, self._view_args(b, fields, bases, member, i64(0), 1))
         b.ret_void()
 
     def _entry_eval(self, evaluate: ir.Function) -> None:
         b, fields, _ = self._entry("fw_eval")
-        args = self._view_args(fields, i64(0), b)
+        args = self._member_zero(b, fields)
         b.call(evaluate, args + [fields["time"], fields["Y"], fields["dydt"], ir.Constant(I1, 0)])
         b.ret_void()
 
     # ------------------------------------------------------------------ the stepping loop
-    def _entry_run(self, init: ir.Function, evaluate: ir.Function) -> None:
-        block_fn = self._run_block(init, evaluate)
-        b, fields, _ = self._entry("fw_run")
+    def _entry_run(self, name: str, block_fn: ir.Function, width: int) -> None:
+        """Step every block of ``width`` members (``stride`` of them; only the first ``n`` are recorded)."""
+        b, fields, _ = self._entry(name)
         nsave = entry_alloca(b, I64)
         b.store(fields["nsave"], nsave)
-        step = fields["block"]
-        n_blocks = b.sdiv(b.add(fields["n"], b.sub(step, i64(1))), step)
-        with for_range(b, i64(0), n_blocks, "blk") as blk:
-            lo = b.mul(blk, step)
-            rest = b.sub(fields["n"], lo)
-            nb = b.select(b.icmp_signed("<", rest, step), rest, step)
-            args = [fields[name] for name in _RUN_BLOCK_FIELDS] + [lo, nb]
-            b.store(b.call(block_fn, args), nsave)
-        b.store(b.load(nsave), b.bitcast(b.gep(b.function.args[0], [i64(FIELD_INDEX["nsave"])], inbounds=True), I64P))
+        with for_range(b, i64(0), b.sdiv(fields["stride"], i64(width)), "blk") as blk:
+            b.store(b.call(block_fn, [fields[n] for n in _RUN_BLOCK_FIELDS] + [blk]), nsave)
+        b.store(b.load(nsave), b.gep(b.function.args[0], [i64(FIELD_INDEX["nsave"])], inbounds=True))
         b.ret_void()
 
-    def _run_block(self, init: ir.Function, evaluate: ir.Function) -> ir.Function:
-        arg_types = [_KIND_TYPES[dict(FRAME_FIELDS)[name]] for name in _RUN_BLOCK_FIELDS] + [I64, I64]
-        fn = ir.Function(self.module, ir.FunctionType(I64, arg_types), "run_block")
+    def _run_block(self, init: ir.Function, evaluate: ir.Function, width: int) -> ir.Function:
+        """The stepping loop for block ``blk`` of ``width`` members (a compile-time constant). The
+        arithmetic of the step works on all the block's members at once: a scalar for one member, a
+        vector of ``width`` lanes otherwise."""
+        arg_types = [_KIND_TYPES[dict(FRAME_FIELDS)[name]] for name in _RUN_BLOCK_FIELDS] + [I64]
+        fn = ir.Function(self.module, ir.FunctionType(I64, arg_types), f"run_block_{width}")
         fn.linkage = "internal"
         for arg, name in zip(fn.args, _RUN_BLOCK_FIELDS, strict=False):
             if dict(FRAME_FIELDS)[name].endswith("*"):
                 arg.add_attribute("noalias")
         f = dict(zip(_RUN_BLOCK_FIELDS, fn.args, strict=False))
-        lo, nb = fn.args[-2], fn.args[-1]
+        blk = fn.args[-1]
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         dynamic = self.s.layout.dynamic_time
-        ny = self.s.layout.n_states
+        ny = max(self.s.layout.n_states, 1)
+        base = self._bases(b, f, blk, width)
+        first_member = b.mul(blk, i64(width))
+        lanes = None if width == 1 else width
+        vty = vector_type(lanes)
+        ity = I64 if lanes is None else ir.VectorType(I64, lanes)
 
-        def members(name: str = "b"):
-            return for_range(b, i64(0), nb, name)
+        def view_args(lane: ir.Value, states=None) -> list[ir.Value]:
+            return self._view_args(b, f, base, b.add(first_member, lane), lane, width, states)
 
-        def view_args(member: ir.Value, states=None) -> list[ir.Value]:
-            shift = b.mul(member, f["lk_stride"])
-            given = {
-                **f, "m": member, "lkx": b.gep(f["lkx"], [shift], inbounds=True),
-                "lky": b.gep(f["lky"], [shift], inbounds=True), "Y": states if states is not None else f["Y"],
-            }  # fmt: skip
-            return [given[name] for name, _ in _VIEW]
+        def row(array: ir.Value, i) -> ir.Value:  # the block's members' value i
+            return load_lanes(b, array, b.mul(i64(i) if isinstance(i, int) else i, i64(width)), vty)
 
-        def at(row, member):
-            return b.add(b.mul(row, f["stride"]), member)
+        def put_row(value: ir.Value, array: ir.Value, i) -> None:
+            store_lanes(b, value, array, b.mul(i64(i) if isinstance(i, int) else i, i64(width)))
 
-        with b.if_then(b.icmp_signed("!=", f["init_first"], i64(0))), members("init") as j:
-            b.call(init, view_args(b.add(lo, j)))
+        def members(array: ir.Value, ty: ir.Type) -> ir.Value:  # per-member arrays (bad flags)
+            pointer = b.gep(array, [first_member], inbounds=True)
+            return b.load(b.bitcast(pointer, ty.as_pointer()), align=8) if lanes else b.load(pointer)
+
+        def put_members(value: ir.Value, array: ir.Value) -> None:
+            pointer = b.gep(array, [first_member], inbounds=True)
+            b.store(value, b.bitcast(pointer, value.type.as_pointer()) if lanes else pointer, align=8)
+
+        def stage(s) -> ir.Value:  # K of stage s in this block
+            return b.gep(base["K"], [b.mul(b.mul(s, i64(ny)), i64(width))], inbounds=True)
+
+        def weighted_sum(weight_of, i, stages) -> ir.Value:
+            """0.0 + w_0 K[0][i] + w_1 K[1][i] + ... over ``stages`` (the reference loops' rounding)."""
+            acc = entry_alloca(b, vty)
+            b.store(b.fadd(const(vty, 0.0), b.fmul(splat(b, weight_of(i64(0)), vty), row(base["K"], i))), acc)
+            with for_range(b, i64(1), stages, "st") as st:
+                term = b.fmul(splat(b, weight_of(st), vty), row(stage(st), i))
+                b.store(b.fadd(b.load(acc), term), acc)
+            return b.load(acc)
+
+        with b.if_then(b.icmp_signed("!=", f["init_first"], i64(0))), for_range(b, i64(0), i64(width), "init") as j:
+            b.call(init, view_args(j))
 
         ctl = f["ctl"]
         t0 = load(b, ctl, i64(0))
@@ -579,33 +671,22 @@ class ModuleBuilder:
             with b.if_then(b.and_(b.icmp_signed("==", f["final"], i64(0)), b.icmp_signed("==", k, f["k1"]))):
                 b.branch(stop)
         if dynamic:
-            self._dynamic_controls(b, view_args(lo), t)
+            self._dynamic_controls(b, view_args(i64(0)), t)
         dt = load(b, ctl, i64(N_CONTROL + 1))
-        # ---- stages
+        dts = splat(b, dt, vty)
+        # ---- stages: YS = Y + dt * (0.0 + a[s,0] K[0] + ... + a[s,s-1] K[s-1]); K[s] = f(YS)
         with for_range(b, i64(0), f["ns"], "s") as s:
             first = b.icmp_signed("==", s, i64(0))
             c_s = load(b, f["bt_c"], s)
             time = b.select(first, t, b.fadd(t, b.fmul(c_s, dt)))
             with b.if_then(b.icmp_signed(">", s, i64(0))), for_range(b, i64(0), i64(ny), "i") as i:
-                # YS = Y + dt * sum_j a[s, j] K[j]   (accumulated in YS, as the reference loops do)
-                with members("z") as j:
-                    store(b, f64(0.0), f["YS"], at(i, b.add(lo, j)))
-                with for_range(b, i64(0), s, "j") as jj:
-                    a_sj = load(b, f["bt_a"], b.add(b.mul(s, f["ns"]), jj))
-                    k_base = b.gep(f["K"], [b.mul(b.mul(jj, i64(ny)), f["stride"])], inbounds=True)
-                    with members("acc") as j:
-                        m = b.add(lo, j)
-                        acc = b.fadd(load(b, f["YS"], at(i, m)), b.fmul(a_sj, load(b, k_base, at(i, m))))
-                        store(b, acc, f["YS"], at(i, m))
-                with members("ys") as j:
-                    m = b.add(lo, j)
-                    store(b, b.fadd(load(b, f["Y"], at(i, m)), b.fmul(dt, load(b, f["YS"], at(i, m)))), f["YS"], at(i, m))
-            src = b.select(first, f["Y"], f["YS"])
-            dst = b.gep(f["K"], [b.mul(b.mul(s, i64(ny)), f["stride"])], inbounds=True)
-            with members("eval") as j:
-                b.call(evaluate, view_args(b.add(lo, j), src) + [time, src, dst, first])
+                acc = weighted_sum(lambda jj, s=s: load(b, f["bt_a"], b.add(b.mul(s, f["ns"]), jj)), i, s)
+                put_row(b.fadd(row(base["Y"], i), b.fmul(dts, acc)), base["YS"], i)
+            src = b.select(first, base["Y"], base["YS"])
+            # one call for the block: the lockstep evaluation works on a vector of its members
+            b.call(evaluate, view_args(i64(0), src) + [time, src, stage(s), first])
             with b.if_then(first):
-                self._record(b, f, lo, nb, k, t, dt, t0, slots, at)
+                self._record(b, f, base, width, first_member, k, t, dt, t0, slots)
         # ---- last step?
         if dynamic:
             final = load(b, ctl, i64(N_CONTROL + 2))
@@ -614,39 +695,30 @@ class ModuleBuilder:
             last = b.icmp_signed(">=", k, f["k1"])
         with b.if_then(last):
             b.branch(stop)
-        # ---- update: Y += dt * sum_s b[s] K[s]
+        # ---- update: Y += dt * (0.0 + b[0] K[0] + ... + b[ns-1] K[ns-1]); note each member's first blow-up
         new_time = b.fadd(t, dt)
+        bad_slot, when_slot = entry_alloca(b, ity), entry_alloca(b, vty)
+        b.store(members(f["bad_state"], ity), bad_slot)
+        b.store(members(f["bad_state_time"], vty), when_slot)
         with for_range(b, i64(0), i64(ny), "u") as i:
-            with members("uz") as j:
-                store(b, f64(0.0), f["YS"], at(i, b.add(lo, j)))
-            with for_range(b, i64(0), f["ns"], "us") as s:
-                b_s = load(b, f["bt_b"], s)
-                k_base = b.gep(f["K"], [b.mul(b.mul(s, i64(ny)), f["stride"])], inbounds=True)
-                with members("uacc") as j:
-                    m = b.add(lo, j)
-                    acc = b.fadd(load(b, f["YS"], at(i, m)), b.fmul(b_s, load(b, k_base, at(i, m))))
-                    store(b, acc, f["YS"], at(i, m))
-            with members("upd") as j:
-                m = b.add(lo, j)
-                old = load(b, f["Y"], at(i, m))
-                new = b.fadd(old, b.fmul(dt, load(b, f["YS"], at(i, m))))
-                blew_up = b.and_(
-                    b.and_(b.icmp_signed("<", load(b, f["bad_state"], m), i64(0)), b.not_(is_finite(b, new))),
-                    is_finite(b, old),
-                )
-                store(b, b.select(blew_up, i, load(b, f["bad_state"], m)), f["bad_state"], m)
-                store(b, b.select(blew_up, new_time, load(b, f["bad_state_time"], m)), f["bad_state_time"], m)
-                store(b, new, f["Y"], at(i, m))
+            old = row(base["Y"], i)
+            new = b.fadd(old, b.fmul(dts, weighted_sum(lambda st: load(b, f["bt_b"], st), i, f["ns"])))
+            bad = b.load(bad_slot)
+            fresh = b.icmp_signed("<", bad, ir.Constant(ity, [0] * lanes) if lanes else i64(0))
+            blew_up = b.and_(b.and_(fresh, b.not_(is_finite(b, new))), is_finite(b, old))
+            index = splat_int(b, i, ity)
+            b.store(b.select(blew_up, index, bad), bad_slot)
+            b.store(b.select(blew_up, splat(b, new_time, vty), b.load(when_slot)), when_slot)
+            put_row(new, base["Y"], i)
+        put_members(b.load(bad_slot), f["bad_state"])
+        put_members(b.load(when_slot), f["bad_state_time"])
         for stock in self.p.stocks:
             if stock.non_negative:
-                row = i64(self.s.state[stock.key])
-                with members("clamp") as j:
-                    m = b.add(lo, j)
-                    value = load(b, f["Y"], at(row, m))
-                    store(b, self.builtins.call(b, "max", value, f64(0.0)), f["Y"], at(row, m))
+                i = self.s.state[stock.key]
+                put_row(self.builtins.call(b, "max", row(base["Y"], i), const(vty, 0.0)), base["Y"], i)
         if self.p.delay_fixed or self.p.samples or self.discrete_delayn:
-            with members("disc") as j:
-                view = View(b, dict(zip([n for n, _ in _VIEW], view_args(b.add(lo, j)), strict=True)))
+            with for_range(b, i64(0), i64(width), "disc") as j:
+                view = View(b, dict(zip([n for n, _ in _VIEW], view_args(j), strict=True)))
                 self._discrete_update(view)
         b.store(b.add(k, i64(1)), slots["k"])
         if dynamic:
@@ -685,63 +757,94 @@ class ModuleBuilder:
             if name != "initial_time":
                 store(b, values[key], view["ctl"], i64(N_CONTROL + CONTROLS.index(name)))
 
-    def _record(self, b: ir.IRBuilder, f: dict, lo, nb, k, t, dt, t0, slots, at) -> None:
-        """At an output time: copy the requested values into ``out`` and look for NaN/inf values."""
+    def _record(self, b: ir.IRBuilder, f: dict, base: dict, width: int, first_member, k, t, dt, t0, slots) -> None:
+        """At an output time: copy the requested values of the block's real members into ``out``, and
+        flag each member's first NaN/inf value (a cheap check of all values first: x * 0 is 0 for every
+        finite x and NaN otherwise, so one sum tells whether any lane needs a closer look)."""
         if self.s.layout.dynamic_time:
             sp = load(b, f["ctl"], i64(N_CONTROL + 3))
             save = self._is_save_time(b, t, t0, dt, sp)
         else:
             save = b.icmp_unsigned("!=", load(b, f["schedule"], k), ir.Constant(ir.IntType(8), 0))
+        real = b.sub(f["n"], first_member)
+        real = b.select(b.icmp_signed("<", real, i64(width)), real, i64(width))
+        vty = vector_type(None if width == 1 else width)
+        n_values = max(self.s.layout.n_values, 1)
         with b.if_then(save):
             nsave = b.load(slots["nsave"])
-            in_range = b.icmp_signed("<", nsave, f["n_row_map"])
-            with b.if_then(in_range):
+            with b.if_then(b.icmp_signed("<", nsave, f["n_row_map"])):
                 row = load(b, f["row_map"], nsave)
                 with b.if_then(b.icmp_signed(">=", row, i64(0))):
                     store(b, t, f["out_t"], row)
                     with for_range(b, i64(0), f["ncols"], "col") as col:
                         value_row = load(b, f["cols"], col)
                         target = b.gep(f["out"], [b.add(b.mul(col, f["out_col_stride"]), row)], inbounds=True)
-                        with for_range(b, i64(0), nb, "rec") as j:
-                            m = b.add(lo, j)
-                            index = b.mul(b.add(f["member0"], m), f["out_member_stride"])
-                            store(b, load(b, f["V"], at(value_row, m)), target, index)
-            with for_range(b, i64(0), nb, "scan") as j:
-                m = b.add(lo, j)
-                with for_range(b, i64(0), i64(self.s.layout.n_values), "vals") as v:
-                    fresh = b.icmp_signed("<", load(b, f["bad_value"], m), i64(0))
-                    with b.if_then(b.and_(fresh, b.not_(is_finite(b, load(b, f["V"], at(v, m)))))):
-                        store(b, v, f["bad_value"], m)
-                        store(b, t, f["bad_value_time"], m)
+                        source = b.gep(base["V"], [b.mul(value_row, i64(width))], inbounds=True)
+                        with for_range(b, i64(0), real, "rec") as j:
+                            index = b.mul(b.add(f["member0"], b.add(first_member, j)), f["out_member_stride"])
+                            store(b, load(b, source, j), target, index)
+            check = entry_alloca(b, vty)
+            b.store(const(vty, 0.0), check)
+            with for_range(b, i64(0), i64(n_values), "chk") as v:
+                value = load_lanes(b, base["V"], b.mul(v, i64(width)), vty)
+                b.store(b.fadd(b.load(check), b.fmul(value, const(vty, 0.0))), check)
+            flag = b.load(check)
+            if width > 1:
+                flag = b.fadd(b.extract_element(flag, ir.Constant(ir.IntType(32), 0)), _lane_sum(b, flag))
+            with b.if_then(b.fcmp_unordered("uno", flag, flag)):
+                with for_range(b, i64(0), i64(n_values), "vals") as v, for_range(b, i64(0), i64(width), "scan") as j:
+                    m = b.add(first_member, j)
+                    marked = load(b, f["bad_value"], m)
+                    value = load(b, base["V"], b.add(b.mul(v, i64(width)), j))
+                    found = b.and_(b.icmp_signed("<", marked, i64(0)), b.not_(is_finite(b, value)))
+                    store(b, b.select(found, v, marked), f["bad_value"], m)
+                    store(b, b.select(found, t, load(b, f["bad_value_time"], m)), f["bad_value_time"], m)
             b.store(b.add(nsave, i64(1)), slots["nsave"])
 
     def _is_save_time(self, b: ir.IRBuilder, t, t0, dt, sp) -> ir.Value:
         """PySD: (t - t0) % saveper < dt * 1e-5 or (t0 - t) % saveper < dt * 1e-5 (Python's %)."""
         prec = b.fmul(dt, f64(TIME_RPREC))
         delay = b.fsub(t, t0)
-        forward = b.call(self.builtins._pymod(), [delay, sp])
-        backward = b.call(self.builtins._pymod(), [b.fneg(delay), sp])
+        forward = self.builtins.call(b, "pymod", delay, sp)
+        backward = self.builtins.call(b, "pymod", b.fneg(delay), sp)
         return b.or_(b.fcmp_ordered("<", forward, prec), b.fcmp_ordered("<", backward, prec))
 
 
 _RUN_BLOCK_FIELDS = (
-    "P", "ovm", "lkx", "lky", "lko", "lkn", "lk_stride", "ctl", "Y", "C", "D", "V", "doff", "stride", "times",
-    "schedule", "k0", "k1", "final", "bt_a", "bt_b", "bt_c", "ns", "K", "YS", "row_map", "n_row_map", "nsave",
+    "P", "ovm", "lkx", "lky", "lko", "lkn", "lk_stride", "ctl", "Y", "YS", "K", "C", "D", "V", "dydt", "doff", "stride",
+    "n", "d_rows", "ns", "times",
+    "schedule", "k0", "k1", "final", "bt_a", "bt_b", "bt_c", "row_map", "n_row_map", "nsave",
     "cols", "ncols", "out", "out_member_stride", "out_col_stride", "out_t", "bad_state", "bad_state_time",
     "bad_value", "bad_value_time", "member0", "init_first",
 )  # fmt: skip
 
 
-def _internal(fn: ir.Function) -> None:
+def splat_int(builder: ir.IRBuilder, value: ir.Value, ty: ir.Type) -> ir.Value:
+    """An i64 broadcast to ``ty`` (i64 or a vector of i64)."""
+    if not isinstance(ty, ir.VectorType):
+        return value
+    first = builder.insert_element(ir.Constant(ty, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(first, ir.Constant(ty, ir.Undefined), ir.Constant(ir.VectorType(ir.IntType(32), ty.count), [0] * ty.count))
+
+
+def _lane_sum(builder: ir.IRBuilder, vector: ir.Value) -> ir.Value:
+    """The sum of a vector's lanes (any NaN lane makes it NaN)."""
+    total = builder.extract_element(vector, ir.Constant(ir.IntType(32), 0))
+    for lane in range(1, vector.type.count):
+        total = builder.fadd(total, builder.extract_element(vector, ir.Constant(ir.IntType(32), lane)))
+    return total
+
+
+def _internal(fn: ir.Function, inline: bool = True) -> None:
     fn.linkage = "internal"
-    fn.attributes.add("alwaysinline")
+    fn.attributes.add("alwaysinline" if inline else "noinline")
     for arg in fn.args:
         if isinstance(arg.type, ir.PointerType):
             arg.add_attribute("noalias")
 
 
-def build_module(program: Program, analysis: Analysis, slots: Slots) -> ir.Module:
-    return ModuleBuilder(program, analysis, slots).build()
+def build_module(program: Program, analysis: Analysis, slots: Slots, part: str = "base") -> ir.Module:
+    return ModuleBuilder(program, analysis, slots).build(part)
 
 
 __all__ = ["UNROLL_DELAY", "ModuleBuilder", "build_module", "as_float"]

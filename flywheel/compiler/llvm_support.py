@@ -72,19 +72,53 @@ def entry_alloca(builder: ir.IRBuilder, type_: ir.Type, name: str = "") -> ir.Va
     return slot
 
 
+def vector_type(width: int | None) -> ir.Type:
+    """double for one member, <width x double> for a vector of members."""
+    return F64 if width is None else ir.VectorType(F64, width)
+
+
+def const(ty: ir.Type, value: float) -> ir.Constant:
+    """A float constant of ``ty`` (every lane the same)."""
+    if isinstance(ty, ir.VectorType):
+        return ir.Constant(ty, [float(value)] * ty.count)
+    return ir.Constant(ty, float(value))
+
+
+def splat(builder: ir.IRBuilder, value: ir.Value, ty: ir.Type) -> ir.Value:
+    """A scalar broadcast to every lane of ``ty`` (unchanged when ``ty`` is a scalar)."""
+    if not isinstance(ty, ir.VectorType) or value.type == ty:
+        return value
+    if isinstance(value, ir.Constant):
+        return ir.Constant(ty, [value.constant] * ty.count)
+    first = builder.insert_element(ir.Constant(ty, ir.Undefined), value, ir.Constant(ir.IntType(32), 0))
+    mask = ir.Constant(ir.VectorType(ir.IntType(32), ty.count), [0] * ty.count)
+    return builder.shuffle_vector(first, ir.Constant(ty, ir.Undefined), mask)
+
+
 def is_true(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
     """Python's truth of a float: non-zero, NaN included."""
-    return builder.fcmp_unordered("!=", value, f64(0.0))
+    return builder.fcmp_unordered("!=", value, const(value.type, 0.0))
 
 
 def as_float(builder: ir.IRBuilder, flag: ir.Value) -> ir.Value:
-    return builder.uitofp(flag, F64)
+    ty = F64 if not isinstance(flag.type, ir.VectorType) else ir.VectorType(F64, flag.type.count)
+    return builder.uitofp(flag, ty)
+
+
+def intrinsic(module: ir.Module, name: str, ty: ir.Type, arity: int = 1) -> ir.Function:
+    """``llvm.<name>`` for doubles or vectors of doubles."""
+    suffix = f"v{ty.count}f64" if isinstance(ty, ir.VectorType) else "f64"
+    full = f"llvm.{name}.{suffix}"
+    existing = module.globals.get(full)
+    if existing is not None:
+        return existing
+    return ir.Function(module, ir.FunctionType(ty, [ty] * arity), full)
 
 
 def is_finite(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
     """|x| < inf (false for NaN and infinities)."""
-    fabs = builder.module.declare_intrinsic("llvm.fabs", [F64])
-    return builder.fcmp_ordered("<", builder.call(fabs, [value]), f64(float("inf")))
+    fabs = intrinsic(builder.module, "fabs", value.type)
+    return builder.fcmp_ordered("<", builder.call(fabs, [value]), const(value.type, float("inf")))
 
 
 def element(builder: ir.IRBuilder, base: ir.Value, index: ir.Value) -> ir.Value:
@@ -99,134 +133,148 @@ def store(builder: ir.IRBuilder, value: ir.Value, base: ir.Value, index: ir.Valu
     builder.store(value, element(builder, base, index))
 
 
+def load_lanes(builder: ir.IRBuilder, base: ir.Value, index: ir.Value, ty: ir.Type) -> ir.Value:
+    """``ty``'s worth of consecutive doubles from ``base[index]`` (one, or a vector)."""
+    pointer = element(builder, base, index)
+    if isinstance(ty, ir.VectorType):
+        return builder.load(builder.bitcast(pointer, ty.as_pointer()), align=8)
+    return builder.load(pointer)
+
+
+def store_lanes(builder: ir.IRBuilder, value: ir.Value, base: ir.Value, index: ir.Value) -> None:
+    pointer = element(builder, base, index)
+    if isinstance(value.type, ir.VectorType):
+        builder.store(value, builder.bitcast(pointer, value.type.as_pointer()), align=8)
+    else:
+        builder.store(value, pointer)
+
+
+def map_lanes(builder: ir.IRBuilder, ty: ir.Type, scalar, *args: ir.Value) -> ir.Value:
+    """Apply ``scalar(builder, lane, *lane_args)`` to each lane of vector arguments (or once)."""
+    if not isinstance(ty, ir.VectorType):
+        return scalar(builder, 0, *args)
+    result = ir.Constant(ty, ir.Undefined)
+    for lane in range(ty.count):
+        index = ir.Constant(ir.IntType(32), lane)
+        values = [builder.extract_element(a, index) if isinstance(a.type, ir.VectorType) else a for a in args]
+        result = builder.insert_element(result, scalar(builder, lane, *values), index)
+    return result
+
+
 # ------------------------------------------------------------------------------------------- builtins
 
 
 class Builtins:
-    """The builtins of one LLVM module: pure functions emitted on first use, inlined by LLVM."""
+    """The builtins of one LLVM module, for doubles or vectors of doubles: pure functions emitted on
+    first use (one per type) and inlined by LLVM."""
 
     def __init__(self, module: ir.Module):
         self.module = module
-        self._functions: dict[str, ir.Function] = {}
+        self._functions: dict[tuple[str, str], ir.Function] = {}
 
-    def intrinsic(self, name: str) -> ir.Function:
-        arity = 2 if name in ("pow", "copysign") else 1
-        return self.module.declare_intrinsic(f"llvm.{name}", [F64], ir.FunctionType(F64, [F64] * arity))
+    def intrinsic(self, name: str, ty: ir.Type = F64) -> ir.Function:
+        return intrinsic(self.module, name, ty, 2 if name in ("pow", "copysign") else 1)
 
-    def libm(self, name: str, n_args: int = 1) -> ir.Function:
+    def libm(self, name: str) -> ir.Function:
         existing = self.module.globals.get(name)
         if existing is not None:
             return existing
-        return ir.Function(self.module, ir.FunctionType(F64, [F64] * n_args), name)
+        return ir.Function(self.module, ir.FunctionType(F64, [F64]), name)
 
-    def _define(self, name: str, args: list[ir.Type], build) -> ir.Function:
-        if name not in self._functions:
-            fn = ir.Function(self.module, ir.FunctionType(F64, args), f"fw_{name}")
+    def call_libm(self, builder: ir.IRBuilder, name: str, value: ir.Value) -> ir.Value:
+        fn = self.libm(name)
+        return map_lanes(builder, value.type, lambda b, _, x: b.call(fn, [x]), value)
+
+    def _define(self, name: str, ty: ir.Type, arity: int, build) -> ir.Function:
+        key = (name, str(ty))
+        if key not in self._functions:
+            suffix = f"_v{ty.count}" if isinstance(ty, ir.VectorType) else ""
+            fn = ir.Function(self.module, ir.FunctionType(ty, [ty] * arity), f"fw_{name}{suffix}")
             fn.linkage = "internal"
             fn.attributes.add("alwaysinline")
             builder = ir.IRBuilder(fn.append_basic_block("entry"))
-            build(builder, *fn.args)
-            self._functions[name] = fn
-        return self._functions[name]
+            build(builder, ty, *fn.args)
+            self._functions[key] = fn
+        return self._functions[key]
 
     def call(self, builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
-        maker = getattr(self, f"_{name}")
-        return builder.call(maker(), list(args))
+        ty = args[0].type
+        arity, build = _BUILDERS[name]
+        return builder.call(self._define(name, ty, arity, lambda b, t, *a: build(self, b, t, *a)), list(args))
 
-    # -------------------------------------------------------------- arithmetic helpers
-    def _min(self) -> ir.Function:
-        def build(b, x, y):  # np.minimum's NaN propagation
-            either_nan = b.fcmp_unordered("uno", x, y)
-            b.ret(b.select(either_nan, NAN, b.select(b.fcmp_ordered("<=", x, y), x, y)))
+    # -------------------------------------------------------------- arithmetic helpers (ty: the type)
+    def _min(self, b, ty, x, y):  # np.minimum's NaN propagation
+        either_nan = b.fcmp_unordered("uno", x, y)
+        b.ret(b.select(either_nan, const(ty, float("nan")), b.select(b.fcmp_ordered("<=", x, y), x, y)))
 
-        return self._define("min", [F64, F64], build)
+    def _max(self, b, ty, x, y):
+        either_nan = b.fcmp_unordered("uno", x, y)
+        b.ret(b.select(either_nan, const(ty, float("nan")), b.select(b.fcmp_ordered(">=", x, y), x, y)))
 
-    def _max(self) -> ir.Function:
-        def build(b, x, y):
-            either_nan = b.fcmp_unordered("uno", x, y)
-            b.ret(b.select(either_nan, NAN, b.select(b.fcmp_ordered(">=", x, y), x, y)))
+    def _integer(self, b, ty, x):
+        b.ret(b.call(self.intrinsic("trunc", ty), [x]))
 
-        return self._define("max", [F64, F64], build)
+    def _quantum(self, b, ty, a, q):  # QUANTUM(a, q) = q * INTEGER(a / q), or a when q < SMALL_VENSIM
+        whole = b.fmul(q, b.call(self.intrinsic("trunc", ty), [b.fdiv(a, q)]))
+        b.ret(b.select(b.fcmp_ordered("<", q, const(ty, SMALL_VENSIM)), a, whole))
 
-    def _integer(self) -> ir.Function:
-        return self._define("integer", [F64], lambda b, x: b.ret(b.call(self.intrinsic("trunc"), [x])))
+    def _modulo(self, b, ty, x, m):  # PySD: x - QUANTUM(x, m)
+        b.ret(b.fsub(x, self.call(b, "quantum", x, m)))
 
-    def _quantum(self) -> ir.Function:
-        def build(b, a, q):  # QUANTUM(a, q) = q * INTEGER(a / q), or a when q < SMALL_VENSIM
-            whole = b.fmul(q, b.call(self.intrinsic("trunc"), [b.fdiv(a, q)]))
-            b.ret(b.select(b.fcmp_ordered("<", q, f64(SMALL_VENSIM)), a, whole))
+    def _zidz(self, b, ty, num, den):
+        small = b.fcmp_ordered("<", b.call(self.intrinsic("fabs", ty), [den]), const(ty, SMALL_VENSIM))
+        b.ret(b.select(small, const(ty, 0.0), b.fdiv(num, den)))
 
-        return self._define("quantum", [F64, F64], build)
+    def _xidz(self, b, ty, num, den, x):
+        small = b.fcmp_ordered("<", b.call(self.intrinsic("fabs", ty), [den]), const(ty, SMALL_VENSIM))
+        b.ret(b.select(small, x, b.fdiv(num, den)))
 
-    def _modulo(self) -> ir.Function:
-        def build(b, x, m):  # PySD: x - QUANTUM(x, m)
-            b.ret(b.fsub(x, b.call(self._quantum(), [x, m])))
+    def _pymod(self, b, ty, x, y):  # Python's float %: the result takes the divisor's sign
+        zero = const(ty, 0.0)
+        r = b.frem(x, y)
+        r_negative = b.fcmp_ordered("<", r, zero)
+        y_negative = b.fcmp_ordered("<", y, zero)
+        adjust = b.and_(b.fcmp_unordered("!=", r, zero), b.icmp_unsigned("!=", r_negative, y_negative))
+        adjusted = b.select(adjust, b.fadd(r, y), r)
+        signed_zero = b.call(self.intrinsic("copysign", ty), [zero, y])
+        b.ret(b.select(b.fcmp_ordered("==", r, zero), signed_zero, adjusted))
 
-        return self._define("modulo", [F64, F64], build)
-
-    def _zidz(self) -> ir.Function:
-        def build(b, num, den):
-            small = b.fcmp_ordered("<", b.call(self.intrinsic("fabs"), [den]), f64(SMALL_VENSIM))
-            b.ret(b.select(small, f64(0.0), b.fdiv(num, den)))
-
-        return self._define("zidz", [F64, F64], build)
-
-    def _xidz(self) -> ir.Function:
-        def build(b, num, den, x):
-            small = b.fcmp_ordered("<", b.call(self.intrinsic("fabs"), [den]), f64(SMALL_VENSIM))
-            b.ret(b.select(small, x, b.fdiv(num, den)))
-
-        return self._define("xidz", [F64, F64, F64], build)
-
-    def _pymod(self) -> ir.Function:
-        def build(b, x, y):  # Python's float %: the result takes the divisor's sign
-            r = b.frem(x, y)
-            r_negative = b.fcmp_ordered("<", r, f64(0.0))
-            y_negative = b.fcmp_ordered("<", y, f64(0.0))
-            adjust = b.and_(b.fcmp_unordered("!=", r, f64(0.0)), b.icmp_unsigned("!=", r_negative, y_negative))
-            adjusted = b.select(adjust, b.fadd(r, y), r)
-            zero = b.call(self.intrinsic("copysign"), [f64(0.0), y])
-            b.ret(b.select(b.fcmp_ordered("==", r, f64(0.0)), zero, adjusted))
-
-        return self._define("pymod", [F64, F64], build)
+    def _step(self, b, ty, time, dt, value, start):  # PySD counts the step from half a step before
+        on = b.fcmp_ordered(">", b.fadd(time, b.fmul(dt, const(ty, 0.5))), start)
+        b.ret(b.fmul(value, b.select(on, const(ty, 1.0), const(ty, 0.0))))
 
     # -------------------------------------------------------------- time builtins
-    def _step(self) -> ir.Function:
-        def build(b, time, dt, value, start):  # PySD counts the step from half a time step before
-            on = b.fcmp_ordered(">", b.fadd(time, b.fmul(dt, f64(0.5))), start)
-            b.ret(b.fmul(value, b.select(on, f64(1.0), f64(0.0))))
-
-        return self._define("step", [F64] * 4, build)
-
     def ramp(self, builder: ir.IRBuilder, time, slope, start, finish=None) -> ir.Value:
         """RAMP(slope, start[, finish]): (time + SMALL > start) * slope * (min(finish, time) - start)."""
         b = builder
+        ty = time.type
         final = time if finish is None else b.select(b.fcmp_ordered("<", time, finish), time, finish)
-        on = b.select(b.fcmp_ordered(">", b.fadd(time, f64(SMALL_VENSIM)), start), f64(1.0), f64(0.0))
+        on = b.select(b.fcmp_ordered(">", b.fadd(time, const(ty, SMALL_VENSIM)), start), const(ty, 1.0), const(ty, 0.0))
         return b.fmul(b.fmul(on, slope), b.fsub(final, start))
 
     def pulse(self, builder: ir.IRBuilder, time, dt, start, repeat, width=None, magnitude=None, end=None) -> ir.Value:
         """PULSE, PULSE TRAIN and XMILE PULSE with PySD's conventions (``functions.pulse``)."""
         b = builder
-        w = b.fmul(f64(0.5), dt) if width is None else width
-        out = f64(1.0) if magnitude is None else b.fdiv(magnitude, dt)
-        zero = f64(0.0)
+        ty = time.type
+        zero = const(ty, 0.0)
+        w = b.fmul(const(ty, 0.5), dt) if width is None else width
+        out = const(ty, 1.0) if magnitude is None else b.fdiv(magnitude, dt)
         single_on = b.and_(
-            b.fcmp_ordered("<=", b.fsub(start, f64(SMALL_VENSIM)), time), b.fcmp_ordered("<", time, b.fadd(start, w))
+            b.fcmp_ordered("<=", b.fsub(start, const(ty, SMALL_VENSIM)), time), b.fcmp_ordered("<", time, b.fadd(start, w))
         )
         single = b.select(single_on, out, zero)
         running = b.fcmp_ordered("<=", start, time)
         if end is not None:
             running = b.and_(running, b.fcmp_ordered("<", time, end))
-        phase = b.call(self._pymod(), [b.fadd(b.fsub(time, start), f64(SMALL_VENSIM)), repeat])
+        phase = self.call(b, "pymod", b.fadd(b.fsub(time, start), const(ty, SMALL_VENSIM)), repeat)
         train = b.select(running, b.select(b.fcmp_ordered("<", phase, w), out, zero), zero)
         return b.select(b.fcmp_ordered("==", repeat, zero), single, train)
 
     # -------------------------------------------------------------- lookups
-    def _lookup(self) -> ir.Function:
+    def lookup_function(self) -> ir.Function:
         """lookup(x, xs, ys, n, mode): interpolate, extrapolate, hold backward or look forward."""
-        if "lookup" in self._functions:
-            return self._functions["lookup"]
+        if ("lookup", "") in self._functions:
+            return self._functions[("lookup", "")]
         fn = ir.Function(self.module, ir.FunctionType(F64, [F64, F64P, F64P, I64, I64]), "fw_lookup")
         fn.linkage = "internal"
         x, xs, ys, n, mode = fn.args
@@ -275,13 +323,66 @@ class Builtins:
         value = b.select(b.icmp_signed("==", mode, i64(2)), y_lo, value)
         value = b.select(b.icmp_signed("==", mode, i64(3)), y_hi, value)
         b.ret(b.select(b.fcmp_ordered("==", x_lo, x), y_lo, value))
-        self._functions["lookup"] = fn
+        self._functions[("lookup", "")] = fn
         return fn
 
-    def _lookup_invert(self) -> ir.Function:
+    def lookup_shared(self, builder: ir.IRBuilder, x: ir.Value, xs, ys, n: int, mode: str) -> ir.Value:
+        """``fw_lookup`` for a vector of members sharing one table of ``n`` points (known when compiling),
+        branch-free: the segment is the count of points at or below ``x`` (the bisection's answer for
+        sorted points), the four values around it are gathered lane by lane."""
+        b = builder
+        ty = x.type
+        lanes = ty.count
+        ity = ir.VectorType(I64, lanes)
+        code = LOOKUP_MODE_CODES[mode]
+
+        def point(array, k: int) -> ir.Value:
+            return splat(b, load(b, array, i64(k)), ty)
+
+        x_first, y_first = point(xs, 0), point(ys, 0)
+        nan = const(ty, float("nan"))
+        if n == 1:
+            return b.select(b.fcmp_unordered("uno", x, x), nan, y_first)
+        last = n - 1
+        x_last, y_last = point(xs, last), point(ys, last)
+        count = ir.Constant(ity, [0] * lanes)
+        for k in range(1, last):
+            count = b.add(count, b.zext(b.fcmp_ordered("<=", point(xs, k), x), ity))
+
+        def gather(array, index: ir.Value) -> ir.Value:
+            out = ir.Constant(ty, ir.Undefined)
+            for lane in range(lanes):
+                i = ir.Constant(ir.IntType(32), lane)
+                out = b.insert_element(out, load(b, array, b.extract_element(index, i)), i)
+            return out
+
+        hi = b.add(count, ir.Constant(ity, [1] * lanes))
+        x_lo, y_lo, x_hi, y_hi = gather(xs, count), gather(ys, count), gather(xs, hi), gather(ys, hi)
+        if code == LOOKUP_MODE_CODES["backward"]:
+            inner = y_lo
+        elif code == LOOKUP_MODE_CODES["forward"]:
+            inner = y_hi
+        else:
+            inner = b.fadd(y_lo, b.fdiv(b.fmul(b.fsub(x, x_lo), b.fsub(y_hi, y_lo)), b.fsub(x_hi, x_lo)))
+        inner = b.select(b.fcmp_ordered("==", x_lo, x), y_lo, inner)
+        low_value, high_value = y_first, y_last
+        if code == LOOKUP_MODE_CODES["extrapolate"]:
+            x1, y1 = point(xs, 1), point(ys, 1)
+            slope = b.fdiv(b.fsub(y1, y_first), b.fsub(x1, x_first))
+            below = b.fadd(y_first, b.fmul(slope, b.fsub(x, x_first)))
+            low_value = b.select(b.fcmp_ordered("<", x, x_first), below, y_first)
+            x0, y0 = point(xs, last - 1), point(ys, last - 1)
+            slope = b.fdiv(b.fsub(y_last, y0), b.fsub(x_last, x0))
+            above = b.fadd(y_last, b.fmul(slope, b.fsub(x, x_last)))
+            high_value = b.select(b.fcmp_ordered(">", x, x_last), above, y_last)
+        value = b.select(b.fcmp_ordered(">=", x, x_last), high_value, inner)
+        value = b.select(b.fcmp_ordered("<=", x, x_first), low_value, value)
+        return b.select(b.fcmp_unordered("uno", x, x), nan, value)
+
+    def lookup_invert_function(self) -> ir.Function:
         """LOOKUP INVERT: the x at which a monotonic table reaches ``y``."""
-        if "lookup_invert" in self._functions:
-            return self._functions["lookup_invert"]
+        if ("lookup_invert", "") in self._functions:
+            return self._functions[("lookup_invert", "")]
         fn = ir.Function(self.module, ir.FunctionType(F64, [F64, F64P, F64P, I64]), "fw_lookup_invert")
         fn.linkage = "internal"
         y, xs, ys, n = fn.args
@@ -306,5 +407,12 @@ class Builtins:
                     b.ret(x0)
                 b.ret(b.fadd(x0, b.fdiv(b.fmul(b.fsub(y, y0), b.fsub(x1, x0)), b.fsub(y1, y0))))
         b.ret(NAN)
-        self._functions["lookup_invert"] = fn
+        self._functions[("lookup_invert", "")] = fn
         return fn
+
+
+_BUILDERS = {
+    "min": (2, Builtins._min), "max": (2, Builtins._max), "integer": (1, Builtins._integer),
+    "quantum": (2, Builtins._quantum), "modulo": (2, Builtins._modulo), "zidz": (2, Builtins._zidz),
+    "xidz": (3, Builtins._xidz), "pymod": (2, Builtins._pymod), "step": (4, Builtins._step),
+}  # fmt: skip

@@ -8,14 +8,16 @@ process-global tables: two loads of a changed file are two different keys.
 
 from __future__ import annotations
 
+import json
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..compiler import cache
-from ..compiler.frame import N_CONTROL
+from ..compiler.frame import ENTRY_POINTS, LOCKSTEP_ENTRY_POINTS, N_CONTROL
 from ..compiler.ir import CONTROLS
 from ..compiler.jit import Kernels, compile_ir, host_fingerprint, load_object
 from ..errors import ModelError
@@ -59,6 +61,8 @@ class Layout:
     dynamic_time: bool
     has_discrete_state: bool
     incomplete: tuple[str, ...]
+    dynamic_params: tuple[str, ...]
+    lockstep: bool
 
     @classmethod
     def from_dict(cls, data: dict) -> Layout:
@@ -74,13 +78,15 @@ class Layout:
 class CompiledModel:
     """Machine code and metadata of one model file. Create it with ``load_compiled(path)``."""
 
-    def __init__(self, path: Path, key: str, meta: dict, kernels: Kernels, ir_text: str | None, object_code: bytes | None):
+    def __init__(self, path: Path, key: str, meta: dict, base_object: bytes, ir: dict[str, str | None] | None = None):
         self.path = path
         self.key = key
         self.meta = meta
-        self.kernels = kernels
-        self._ir_text = ir_text
-        self._object_code = object_code
+        self.kernels = load_object(base_object, ENTRY_POINTS)
+        self._base_object = base_object
+        self._ir = dict(ir or {})
+        self._lockstep: Kernels | None = None
+        self._lock = threading.Lock()
         self.name: str = meta["model_name"]
         self.layout = Layout.from_dict(meta["layout"])
         self.value_index = {name: i for i, name in enumerate(self.layout.value_names)}
@@ -98,24 +104,43 @@ class CompiledModel:
     def __repr__(self) -> str:
         return f"<CompiledModel {self.name!r} {self.key}>"
 
+    def ir(self, part: str) -> str | None:
+        """The LLVM IR of a module ("base" or "lockstep"), from memory or the cache."""
+        if self._ir.get(part) is None:
+            self._ir[part] = cache.read_text(self.key, f"{part}.ll")
+        return self._ir[part]
+
+    def lockstep_kernels(self) -> Kernels:
+        """The ensemble module (members in vectors), compiled the first time an ensemble needs it."""
+        with self._lock:
+            if self._lockstep is None:
+                host = host_fingerprint()
+                code = cache.read_object(self.key, host, "lockstep")
+                if code is None:
+                    text = self.ir("lockstep")
+                    if text is None:
+                        raise ModelError(f"{self.path.name}: this model cannot run members in lockstep")
+                    code = compile_ir(text)
+                    cache.write(self.key, {cache.object_name(host, "lockstep"): code})
+                self._lockstep = load_object(code, LOCKSTEP_ENTRY_POINTS)
+            return self._lockstep
+
     # ------------------------------------------------------------------ pickling: by cache entry
     def __reduce__(self):
-        ir_text = self._ir_text if self._ir_text is not None else cache.read_ir(self.key)
-        return (_restore, (str(self.path), self.key, self.meta, ir_text, self._object_code, host_fingerprint()))
+        ir = {part: self.ir(part) for part in ("base", "lockstep")}
+        return (_restore, (str(self.path), self.key, self.meta, ir, self._base_object, host_fingerprint()))
 
 
-def _restore(path: str, key: str, meta: dict, ir_text: str | None, object_code: bytes | None, host: str) -> CompiledModel:
+def _restore(path: str, key: str, meta: dict, ir: dict, base_object: bytes, host: str) -> CompiledModel:
     """Rebuild a pickled model in another process: its object code if the CPU matches, else the IR."""
     here = host_fingerprint()
-    entry = cache.read(key, here)
-    if entry is not None and entry.object_code is not None:
-        object_code = entry.object_code
-    elif object_code is None or host != here:
-        if ir_text is None:
-            raise ModelError(f"{Path(path).name}: the compiled model cannot be rebuilt here (no IR in the pickle)")
-        object_code = compile_ir(ir_text)
-        cache.write(key, here, meta, ir_text, object_code)
-    return CompiledModel(Path(path), key, meta, load_object(object_code), ir_text, object_code)
+    if host != here:
+        base_object = cache.read_object(key, here, "base") or compile_ir(ir["base"])
+    if cache.read_meta(key) is None:
+        files = {"meta.json": json.dumps(meta).encode(), cache.object_name(here, "base"): base_object}
+        files.update({f"{part}.ll": text.encode() for part, text in ir.items() if text is not None})
+        cache.write(key, files)
+    return CompiledModel(Path(path), key, meta, base_object, ir)
 
 
 def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
@@ -125,18 +150,29 @@ def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
         raise ModelError(f"{path}: no such model file")
     key = cache.model_key(path)
     host = host_fingerprint()
-    entry = cache.read(key, host) if use_cache else None
-    if entry is not None:
-        object_code = entry.object_code
-        if object_code is None:
-            object_code = compile_ir(entry.ir_text)
-            cache.write(key, host, entry.meta, None, object_code)
-        return CompiledModel(path, key, entry.meta, load_object(object_code), entry.ir_text, object_code)
+    meta = cache.read_meta(key) if use_cache else None
+    if meta is not None:
+        code = cache.read_object(key, host, "base")
+        if code is None:
+            text = cache.read_text(key, "base.ll")
+            if text is not None:
+                code = compile_ir(text)
+                cache.write(key, {cache.object_name(host, "base"): code})
+        if code is not None:
+            return CompiledModel(path, key, meta, code)
     from ..compiler import compile_model
 
     artifacts = compile_model(path)
-    cache.write(key, host, artifacts.meta, artifacts.ir_text, artifacts.object_code)
-    return CompiledModel(path, key, artifacts.meta, load_object(artifacts.object_code), artifacts.ir_text, artifacts.object_code)
+    files = {
+        "meta.json": json.dumps(artifacts.meta).encode(),
+        "base.ll": artifacts.ir_text.encode(),
+        cache.object_name(host, "base"): artifacts.object_code,
+    }
+    if artifacts.lockstep_ir is not None:
+        files["lockstep.ll"] = artifacts.lockstep_ir.encode()
+    cache.write(key, files)
+    ir = {"base": artifacts.ir_text, "lockstep": artifacts.lockstep_ir}
+    return CompiledModel(path, key, artifacts.meta, artifacts.object_code, ir)
 
 
 def _evaluate_defaults(model: CompiledModel) -> tuple[dict[str, float | None], np.ndarray]:
@@ -165,4 +201,4 @@ def _evaluate_defaults(model: CompiledModel) -> tuple[dict[str, float | None], n
         ctl[i] = ctl[N_CONTROL + i] = np.nan if value is None else value
     if layout.n_values:
         model.kernels("fw_init", space.frame)
-    return controls, space.arrays["V"][:, 0].copy() if layout.n_values else np.zeros(0)
+    return controls, space.first("V").copy() if layout.n_values else np.zeros(0)

@@ -22,9 +22,8 @@ from ..errors import ParameterError, SimulationError
 from .ensemble import MemberTable, member_table, member_tables, parameter_block
 from .results import EnsembleSpec, Result
 from .spec import RunSpec, check_runnable, resolve_name
-from .workspace import Output, Workspace
+from .workspace import BLOCK, Output, Workspace
 
-BLOCK = 64  # members advancing in lockstep: enough independent work to hide latency, small enough for L1
 _CHUNK_BYTES = 24 * 2**20  # scratch per chunk of an ensemble
 _MAX_RESULT_BYTES = 16 * 2**30  # refuse results larger than this: ask for fewer columns or times
 _MIN_CHUNK = 256
@@ -78,10 +77,10 @@ def output_columns(spec: RunSpec, columns: Sequence[str] | str | None) -> list[s
 # ------------------------------------------------------------------------------------------- single
 
 
-def prepared_workspace(spec: RunSpec, n: int = 1, block: int = 1) -> Workspace:
-    """A workspace with the spec's parameters, tables and controls (not yet initialised)."""
+def prepared_workspace(spec: RunSpec) -> Workspace:
+    """A one-member workspace with the spec's parameters, tables and controls (not yet initialised)."""
     stages = spec.method.table.stages if spec.method.fixed_step else 1
-    space = Workspace(spec.model, n, block=block, stages=stages)
+    space = Workspace(spec.model, 1, stages=stages)
     values, override = spec.vector
     space.set_params(values, override)
     space.set_tables(spec.table_set)
@@ -160,13 +159,13 @@ def _adaptive(spec: RunSpec, names: list[str]) -> Result:
     space = prepared_workspace(spec)
     space.init()
     model = spec.model
-    y0 = space.arrays["Y"][: model.layout.n_states, 0].copy()
-    dydt = space.arrays["dydt"]
     n = model.layout.n_states
+    y0 = space.first("Y")[:n].copy()
+    dydt = space.first("dydt")
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
         space.evaluate(t, y)
-        return dydt[:n, 0].copy()
+        return dydt[:n].copy()
 
     grid = spec.time.grid
     times = grid.save_times
@@ -181,7 +180,7 @@ def _adaptive(spec: RunSpec, names: list[str]) -> Result:
     values = np.empty((len(cols), 1, len(times)))
     for k, t in enumerate(times):
         space.evaluate(float(t), solution.y[:n, k] if n else None)
-        values[:, 0, k] = space.arrays["V"][cols, 0]
+        values[:, 0, k] = space.first("V")[cols]
     if n and not np.all(np.isfinite(solution.y)):
         raise SimulationError(f"{model.path.name}: a stock became infinite or NaN with {spec.method.name}")
     return Result(spec, names, np.asarray(times, dtype=float), values)
@@ -214,25 +213,26 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
                       + layout.n_discrete + layout.n_values + 8)  # fmt: skip
     threads = threads or os.cpu_count() or 1
     chunk = chunk_size or int(np.clip(_CHUNK_BYTES // max(per_member, 1), _MIN_CHUNK, max(_MIN_CHUNK, math.ceil(n / threads))))
-    chunk = max(1, chunk)
+    chunk = max(BLOCK, -(-chunk // BLOCK) * BLOCK)  # whole blocks
     tables = member_tables(spec, table)
     discrete = layout.has_discrete_state
+    blocks = lockstep_ok(spec, table, tables)
     problems: list[tuple[int, int, float]] = []
 
     def run_chunk(lo: int) -> None:
         hi = min(lo + chunk, n)
-        space = Workspace(model, hi - lo, block=BLOCK, stages=spec.method.table.stages)
+        space = Workspace(model, hi - lo, blocks=blocks, stages=spec.method.table.stages)
         P, override = parameter_block(spec, table, lo, hi)
         space.set_params(P, override)
-        space.set_tables(tables.rows(lo, hi))
+        space.set_tables(tables.rows(lo, hi, pad_to=space.stride))
         t = spec.time
         space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
         output = Output(values, out_t, row_map, cols, member0=lo)
         if discrete:
             space.init()
         space.run(grid.times, grid.schedule, spec.method.table, 0, grid.n_steps, True, output, init_first=not discrete)
-        bad[lo:hi] = space.arrays["bad_state"]
-        flagged = np.flatnonzero(space.arrays["bad_value"] >= 0)
+        bad[lo:hi] = space.arrays["bad_state"][: hi - lo]
+        flagged = np.flatnonzero(space.arrays["bad_value"][: hi - lo] >= 0)
         if len(flagged):
             first = flagged[0]
             problems.append((lo + first, int(space.arrays["bad_value"][first]), float(space.arrays["bad_value_time"][first])))
@@ -266,6 +266,20 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     members = table.index if table.index is not None else np.arange(n)
     ensemble = EnsembleSpec(table, tuple(names), None if times is None else tuple(float(t) for t in kept))
     return Result(spec, names, kept, values, members=members, diverged=bad >= 0, ensemble=ensemble)
+
+
+def lockstep_ok(spec: RunSpec, table: MemberTable, tables) -> bool:
+    """Whether members can run in lockstep blocks (the compiled lockstep evaluation applies): a model
+    without discrete state and with fixed time settings, no auxiliary that changes during the run
+    overridden, and shared lookup tables of the compiled sizes (or tables of each member's own)."""
+    layout = spec.model.layout
+    if not layout.lockstep:
+        return False
+    dynamic = set(layout.dynamic_params)
+    if dynamic & (set(spec.params) | set(table.values)):
+        return False
+    compiled = [len(x) for x in layout.table_x]
+    return tables.per_member or [int(n) for n in tables.lengths] == compiled
 
 
 def _row_map(all_times: np.ndarray, wanted: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:

@@ -33,8 +33,8 @@ class State:
     @property
     def stocks(self) -> dict[str, float]:
         """The model's named stocks at this state."""
-        Y = self.arrays["Y"]
-        return {name: float(Y[row, 0]) for name, row in self.spec.model.layout.stock_index.items()}
+        Y = self.arrays["Y"][0, :, 0]
+        return {name: float(Y[row]) for name, row in self.spec.model.layout.stock_index.items()}
 
     def __repr__(self) -> str:
         return f"<State of {self.spec.model.name} at time {self.time:g}>"
@@ -103,7 +103,7 @@ class Stepper:
         from .spec import resolve_name
 
         self._space.evaluate(self.time)
-        V = self._space.arrays["V"][:, 0]
+        V = self._space.first("V")
         model = self.spec.model
         chosen = model.layout.value_names if names is None else [resolve_name(model, n) for n in names]
         return {name: float(V[model.value_index[name]]) for name in chosen}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..compiler.frame import N_CONTROL, Frame
+from ..compiler.llvm_kernels import BLOCK
 
 if TYPE_CHECKING:
     from .compiled import CompiledModel
@@ -44,10 +45,16 @@ class Tables:
     def per_member(self) -> bool:
         return self.x.shape[0] > 1
 
-    def rows(self, start: int, stop: int) -> Tables:
+    def rows(self, start: int, stop: int, pad_to: int | None = None) -> Tables:
+        """Members ``start:stop`` (their own rows when tables vary), padded by repeating the last."""
         if not self.per_member:
             return self
-        return Tables(self.x[start:stop], self.y[start:stop], self.offsets, self.lengths)
+        x, y = self.x[start:stop], self.y[start:stop]
+        if pad_to is not None and pad_to > len(x):
+            extra = pad_to - len(x)
+            x = np.vstack([x, np.repeat(x[-1:], extra, axis=0)])
+            y = np.vstack([y, np.repeat(y[-1:], extra, axis=0)])
+        return Tables(x, y, self.offsets, self.lengths)
 
 
 def _ptr(array: np.ndarray) -> int:
@@ -55,37 +62,58 @@ def _ptr(array: np.ndarray) -> int:
 
 
 class Workspace:
-    """Arrays for ``n`` members of one model; member ``m``'s value ``i`` is ``array[i, m]``."""
+    """Arrays for ``n`` members of one model, in the frame's block layout: numpy shape (blocks, rows,
+    width), member ``m``'s value ``i`` at ``[m // width, i, m % width]``.
 
-    def __init__(self, model: CompiledModel, n: int, *, block: int = 1, stages: int = 1):
+    With ``blocks``, members advance in lockstep blocks of BLOCK (``width``); the member count is padded
+    to a whole number of blocks (the padding repeats the last member and is never recorded)."""
+
+    def __init__(self, model: CompiledModel, n: int, *, blocks: bool = False, stages: int = 1):
         layout = model.layout
         self.model = model
         self.n = n
+        self.width = width = BLOCK if blocks else 1
+        self.stride = stride = -(-n // width) * width
+        count = stride // width
+
+        def per_member(rows: int) -> np.ndarray:
+            return np.zeros((count, max(rows, 1), width))
+
         a: dict[str, np.ndarray] = {}
-        a["P"] = np.empty((max(layout.n_params, 1), n))
+        a["P"] = per_member(layout.n_params)
         a["ovm"] = np.zeros(max(layout.n_params, 1), dtype=np.uint8)
         a["ctl"] = np.full(2 * N_CONTROL, np.nan)
-        a["Y"] = np.zeros((max(layout.n_states, 1), n))
-        a["YS"] = np.zeros((max(layout.n_states, 1), n))
-        a["K"] = np.zeros((stages, max(layout.n_states, 1), n))
-        a["C"] = np.zeros((max(layout.n_static, 1), n))
-        a["D"] = np.zeros((max(layout.n_discrete, 1), n))
-        a["V"] = np.zeros((max(layout.n_values, 1), n))
+        a["Y"] = per_member(layout.n_states)
+        a["YS"] = per_member(layout.n_states)
+        a["K"] = per_member(stages * max(layout.n_states, 1))
+        a["C"] = per_member(layout.n_static)
+        a["D"] = per_member(layout.n_discrete)
+        a["V"] = per_member(layout.n_values)
         a["doff"] = np.zeros(max(layout.n_pipes, 1), dtype=np.int64)
-        a["dydt"] = np.zeros((max(layout.n_states, 1), n))
-        a["bad_state"] = np.full(n, -1, dtype=np.int64)
-        a["bad_state_time"] = np.full(n, np.nan)
-        a["bad_value"] = np.full(n, -1, dtype=np.int64)
-        a["bad_value_time"] = np.full(n, np.nan)
+        a["dydt"] = per_member(layout.n_states)
+        a["bad_state"] = np.full(stride, -1, dtype=np.int64)
+        a["bad_state_time"] = np.full(stride, np.nan)
+        a["bad_value"] = np.full(stride, -1, dtype=np.int64)
+        a["bad_value_time"] = np.full(stride, np.nan)
         self.arrays = a
         self.frame = Frame()
-        self.frame.stride = n
+        self.frame.stride = stride
         self.frame.n = n
-        self.frame.block = max(1, min(block, n))
+        self.frame.block = width
+        self.frame.d_rows = a["D"].shape[1]
         for name in ("P", "ovm", "ctl", "Y", "YS", "K", "C", "D", "V", "doff", "dydt", "bad_state", "bad_state_time",
                      "bad_value", "bad_value_time"):  # fmt: skip
             setattr(self.frame, name, _ptr(a[name]))
         self.frame.ns = stages
+
+    def member_rows(self, name: str) -> np.ndarray:
+        """A per-member array as (rows, members), members in order (a copy)."""
+        array = self.arrays[name]
+        return array.transpose(1, 0, 2).reshape(array.shape[1], -1)
+
+    def first(self, name: str) -> np.ndarray:
+        """Member 0's rows of a per-member array (a view)."""
+        return self.arrays[name][0, :, 0]
 
     @classmethod
     def for_defaults(cls, model: CompiledModel) -> Workspace:
@@ -101,7 +129,13 @@ class Workspace:
         if self.model.layout.n_params == 0:
             return
         P = self.arrays["P"]
-        P[:] = values.reshape(P.shape[0], -1) if values.ndim == 1 else values
+        if values.ndim == 1:
+            P[:] = values[None, :, None]
+        else:
+            padded = np.empty((values.shape[0], self.stride))
+            padded[:, : values.shape[1]] = values
+            padded[:, values.shape[1] :] = values[:, -1:]  # padding repeats the last member
+            P[:] = padded.reshape(values.shape[0], -1, self.width).transpose(1, 0, 2)
         self.arrays["ovm"][:] = override
 
     def set_tables(self, tables: Tables) -> None:
@@ -130,7 +164,7 @@ class Workspace:
     def evaluate(self, time: float, states: np.ndarray | None = None) -> None:
         """Values (into V) and derivatives (into dydt) of member 0 at ``time``."""
         if states is not None:
-            self.arrays["Y"][:, 0] = states
+            self.first("Y")[: len(states)] = states
         self.frame.time = time
         self.model.kernels("fw_eval", self.frame)
 
@@ -152,7 +186,10 @@ class Workspace:
         f.out_member_stride = output.values.shape[2]
         f.nsave = nsave
         f.init_first = int(init_first)
-        self.model.kernels("fw_run", f)
+        if self.width > 1:
+            self.model.lockstep_kernels()("fw_run_lockstep", f)
+        else:
+            self.model.kernels("fw_run", f)
         return int(f.nsave)
 
     # ------------------------------------------------------------------ DELAY FIXED pipelines
@@ -161,15 +198,15 @@ class Workspace:
         if not layout.n_pipes:
             return
         C = self.arrays["C"]
-        lengths = [int(np.nanmax(C[row])) if self.n else 1 for row in layout.pipe_len_rows]
+        lengths = [int(np.nanmax(C[:, row, :])) for row in layout.pipe_len_rows]
         offsets = np.cumsum([layout.n_discrete, *lengths[:-1]]).astype(np.int64)
-        rows = layout.n_discrete + sum(lengths)
-        D = np.zeros((rows, self.n))
-        D[: layout.n_discrete] = self.arrays["D"][: layout.n_discrete]
+        old = self.arrays["D"]
+        D = np.zeros((old.shape[0], layout.n_discrete + sum(lengths), old.shape[2]))
+        D[:, : layout.n_discrete] = old[:, : layout.n_discrete]
         for first, length, init_row in zip(offsets, lengths, layout.pipe_init_rows, strict=True):
-            D[first : first + length] = C[init_row]
+            D[:, first : first + length] = C[:, init_row : init_row + 1, :]
         self.arrays["D"], self.arrays["doff"] = D, offsets
-        self.frame.D, self.frame.doff = _ptr(D), _ptr(offsets)
+        self.frame.D, self.frame.doff, self.frame.d_rows = _ptr(D), _ptr(offsets), D.shape[1]
 
     # ------------------------------------------------------------------ state
     def copy_state(self) -> dict[str, np.ndarray]:
@@ -181,6 +218,7 @@ class Workspace:
             array = value.copy()
             self.arrays[name] = array
             setattr(self.frame, name, _ptr(array))
+        self.frame.d_rows = self.arrays["D"].shape[1]
 
 
 def default_tables(model: CompiledModel, overrides: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Tables:
