@@ -1,24 +1,15 @@
 """flywheel: a fast system-dynamics lab for the Evil Sales Org Flywheel.
 
 Models are Vensim/XMILE files read with PySD's translators and compiled to machine code with LLVM.
+The public API below is imported on first use (PEP 562), so that ``import flywheel`` and
+``flywheel --help`` stay instant; ``flywheel.__all__`` lists all of it.
 """
 
-from .core import (
-    METHODS,
-    IvpOptions,
-    Model,
-    NonFiniteWarning,
-    Parameter,
-    RangeWarning,
-    Result,
-    RunSpec,
-    State,
-    Stepper,
-    VariableInfo,
-    build_spec,
-    load_model,
-    simulate,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     FlywheelError,
     ModelError,
@@ -28,6 +19,32 @@ from .errors import (
     SimulationError,
     UnsupportedConstructError,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real imports
+    from .core import (
+        METHODS,
+        IvpOptions,
+        Model,
+        NonFiniteWarning,
+        Parameter,
+        RangeWarning,
+        Result,
+        RunSpec,
+        State,
+        Stepper,
+        VariableInfo,
+        build_spec,
+        load_model,
+        simulate,
+    )
+    from .scenarios import Profile, Scenario, load_profile, load_scenario
+
+_LAZY = {
+    "METHODS": "core", "IvpOptions": "core", "Model": "core", "NonFiniteWarning": "core", "Parameter": "core",
+    "RangeWarning": "core", "Result": "core", "RunSpec": "core", "State": "core", "Stepper": "core",
+    "VariableInfo": "core", "build_spec": "core", "load_model": "core", "simulate": "core",
+    "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
+}  # fmt: skip
 
 __all__ = [
     "METHODS",
@@ -39,9 +56,11 @@ __all__ = [
     "OutputError",
     "Parameter",
     "ParameterError",
+    "Profile",
     "RangeWarning",
     "Result",
     "RunSpec",
+    "Scenario",
     "ScenarioError",
     "SimulationError",
     "State",
@@ -50,6 +69,20 @@ __all__ = [
     "VariableInfo",
     "build_spec",
     "load_model",
+    "load_profile",
+    "load_scenario",
     "simulate",
 ]
 __version__ = "0.2.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'flywheel' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -41,11 +41,11 @@ def write_scenario(tmp_path: Path) -> Callable[..., Path]:
 
 
 def _cli(*args: object, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """``python -m flywheel.cli ARGS`` in a fresh process, with the checkout importable."""
+    """``python -m flywheel ARGS`` in a fresh process, with the checkout importable."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p)
     return subprocess.run(
-        [sys.executable, "-m", "flywheel.cli", *map(str, args)],
+        [sys.executable, "-m", "flywheel", *map(str, args)],
         cwd=cwd,
         env=env,
         capture_output=True,

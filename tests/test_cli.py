@@ -1,4 +1,4 @@
-"""The command line as a user runs it (a fresh ``python -m flywheel.cli`` process), plus the summary
+"""The command line as a user runs it (a fresh ``python -m flywheel`` process), plus the summary
 table and the safe writing it relies on."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from flywheel.errors import SimulationError
-from flywheel.output import OutputError, write_files, write_text
-from flywheel.summary import format_summary, render_table, summarise
+from flywheel.present.output import OutputError, write_files, write_text
+from flywheel.present.summary import format_summary, render_table, summarise
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_PATH = REPO_ROOT / "models" / "evil_sales_flywheel.mdl"
@@ -63,7 +63,7 @@ def test_every_command_has_help_with_an_example(cli, command):
 def test_cli_imports_nothing_heavy_beyond_the_package():
     """The CLI itself adds no numeric library at import; those load inside the command that needs them."""
     code = (
-        "import sys, json; import flywheel; before = set(sys.modules); import flywheel.cli; "
+        "import sys, json; import flywheel; before = set(sys.modules); import flywheel.present.cli; "
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules and m not in before]))"
     )
     proc = subprocess.run(
@@ -206,8 +206,8 @@ def test_compare_writes_everything_and_prints_the_summary(cli, tmp_path, write_s
     # The summary agrees with the written results.
     for name, df in stacked.groupby("scenario"):
         row = summary.loc[name]
-        assert row["final_attainment"] == pytest.approx(df["Target Attainment"].iloc[-1])
-        assert row["cumulative_attainment"] == pytest.approx(df["Sales"].sum() / df["Sales Target"].sum())
+        assert row["final_attainment"] == pytest.approx(100 * df["Target Attainment"].iloc[-1])
+        assert row["cumulative_attainment"] == pytest.approx(100 * df["Sales"].sum() / df["Sales Target"].sum())
         assert row["lowest_trust"] == pytest.approx(df["Trust"].min())
         assert row["peak_overlays"] == pytest.approx(df["Overlay Functions"].max())
     # The flywheel: a shock without a remedy ends worse than the status quo.
@@ -335,7 +335,17 @@ def _frame(attainment, sales, target, trust, overlays, times=None):
     )
 
 
-def test_summarise_computes_each_metric():
+@pytest.fixture(scope="module")
+def profile():
+    import flywheel
+    from flywheel.scenarios import load_profile
+
+    from .conftest import MODEL_PATH
+
+    return load_profile(flywheel.load_model(MODEL_PATH))
+
+
+def test_summarise_computes_each_metric(profile):
     a = _frame(
         [1.0, 0.95, 0.85, 0.8],
         [10, 9, 8, 8],
@@ -345,25 +355,21 @@ def test_summarise_computes_each_metric():
         times=[0, 6, 12, 18],
     )
     b = _frame([1.0, 1.0, 1.0], [5, 5, 5], [4, 4, 4], [0.6, 0.7, 0.8], [1, 1, 1])
-    table = summarise({"a": a, "b": b})
+    table = summarise({"a": a, "b": b}, profile)
     assert list(table.index) == ["a", "b"]
-    assert table.loc["a", "final_attainment"] == 0.8
-    assert table.loc["a", "cumulative_attainment"] == pytest.approx(35 / 40)
+    assert table.loc["a", "final_attainment"] == 80.0  # the profile shows attainment in percent
+    assert table.loc["a", "cumulative_attainment"] == pytest.approx(100 * 35 / 40)
     assert table.loc["a", "lowest_trust"] == 0.3
     assert table.loc["a", "peak_overlays"] == 3
     assert table.loc["a", "first_month_below"] == 12  # a time, not a row number
-    assert table.loc["b", "cumulative_attainment"] == pytest.approx(1.25)
+    assert table.loc["b", "cumulative_attainment"] == pytest.approx(125)
     assert np.isnan(table.loc["b", "first_month_below"])
 
 
-def test_format_summary_is_aligned_with_units_and_never():
+def test_format_summary_is_aligned_with_units_and_never(profile):
     a = _frame([1.0, 0.8], [10, 8], [10, 10], [0.6, 0.3], [1, 3])
     b = _frame([1.0, 1.0], [5, 5], [4, 4], [0.6, 0.7], [1, 1])
-    text = format_summary(
-        summarise({"a": a, "b": b}),
-        titles={"a": "Scenario A"},
-        units={"Trust": "Dmnl", "Overlay Functions": "Overlays"},
-    )
+    text = format_summary(summarise({"a": a, "b": b}, profile), profile, titles={"a": "Scenario A"})
     lines = text.splitlines()
     assert "(Dmnl)" in text and "(Overlays)" in text and "(%)" in text
     assert lines[-2].startswith("Scenario A") and lines[-1].startswith("b ")
@@ -399,7 +405,7 @@ def test_write_files_refuses_to_overwrite_and_writes_nothing_then(tmp_path):
 
 
 def test_write_files_cleans_up_when_interrupted(tmp_path, monkeypatch):
-    import flywheel.output as output
+    import flywheel.present.output as output
 
     calls = []
 
@@ -438,7 +444,7 @@ def test_write_text_creates_folders(tmp_path):
 )
 def test_a_run_failing_midway_writes_nothing(tmp_path, write_scenario, monkeypatch, capsys, error, message):
     import flywheel.scenarios as scenarios
-    from flywheel.cli import main
+    from flywheel.present.cli import main
 
     first = write_scenario("", name="first")
     second = write_scenario("", name="second")

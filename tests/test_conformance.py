@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import flywheel
+from flywheel.analysis.verify import compare_frames, find_reference, load_reference
 from flywheel.errors import UnsupportedConstructError
-from flywheel.verify import compare_frames, find_reference, load_reference
 
 from .model_text import TEST_MODELS
 

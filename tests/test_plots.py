@@ -5,16 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flywheel.output import OutputError
-from flywheel.plots import (
+from flywheel.present.output import OutputError
+from flywheel.present.plots import (
     OKABE_ITO,
-    PANEL_VARIABLES,
     compare_figure,
     run_figure,
     save_figure,
     scenario_colors,
 )
-from flywheel.scenarios import load_scenario, run_scenario
+from flywheel.scenarios import load_profile, load_scenario, run_scenario
 
 SCENARIOS = {
     "status_quo": ("Status quo", ""),
@@ -53,12 +52,12 @@ def vlines(ax, kind):
 
 def test_compare_figure_panels_units_lines_and_colours(runs, model):
     scenarios, results = runs
-    fig = compare_figure(results, scenarios, model)
+    fig = compare_figure(results, scenarios, model, load_profile(model))
 
     axes = panels(fig)
-    assert [ax.get_title(loc="left") for ax in axes] == list(PANEL_VARIABLES)
+    assert [ax.get_title(loc="left") for ax in axes] == [p.label for p in load_profile(model).panels]
     assert len(axes) == 7
-    for ax, var in zip(axes, PANEL_VARIABLES, strict=True):
+    for ax, var in zip(axes, [p.variable for p in load_profile(model).panels], strict=True):
         units = model.variables[var].units
         assert units and units in ax.get_ylabel()
         lines = data_lines(ax)
@@ -84,7 +83,7 @@ def test_compare_figure_panels_units_lines_and_colours(runs, model):
 
 def test_run_figure_has_the_same_panels_with_one_line(runs, model):
     scenarios, results = runs
-    fig = run_figure(results["deep_dives"], scenarios["deep_dives"], model)
+    fig = run_figure(results["deep_dives"], scenarios["deep_dives"], model, load_profile(model))
     axes = panels(fig)
     assert len(axes) == 7
     assert fig.get_suptitle() == "Market shock, then deep dives"
@@ -92,7 +91,7 @@ def test_run_figure_has_the_same_panels_with_one_line(runs, model):
         assert len(data_lines(ax)) == 1
         assert data_lines(ax)[0].get_color() == OKABE_ITO[0]
     # No shock in the status quo: no shock line, no switch line.
-    fig = run_figure(results["status_quo"], scenarios["status_quo"], model)
+    fig = run_figure(results["status_quo"], scenarios["status_quo"], model, load_profile(model))
     assert all(not vlines(ax, "market shock") and not vlines(ax, "policy switch") for ax in panels(fig))
 
 
@@ -107,7 +106,7 @@ def test_colours_follow_scenario_order_and_never_repeat_a_style():
 
 def test_save_figure_writes_png_and_svg_and_refuses_to_overwrite(runs, model, tmp_path):
     scenarios, results = runs
-    fig = run_figure(results["shock"], scenarios["shock"], model)
+    fig = run_figure(results["shock"], scenarios["shock"], model, load_profile(model))
     written = save_figure(fig, tmp_path / "figs" / "shock")
     assert [p.name for p in written] == ["shock.png", "shock.svg"]
     png, svg = (tmp_path / "figs" / "shock.png").read_bytes(), (tmp_path / "figs" / "shock.svg").read_bytes()

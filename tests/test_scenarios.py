@@ -12,8 +12,8 @@ from flywheel.scenarios import (
     Scenario,
     SimulationSettings,
     list_scenarios,
+    load_profile,
     load_scenario,
-    model_levers,
     run_scenario,
 )
 
@@ -106,11 +106,11 @@ def test_model_path_is_relative_to_the_scenario_file(tmp_path):
 
 
 def test_levers_of_the_real_model(model):
-    levers = model_levers(model.variables)
-    assert {"Overlay Response", "Deep Dive Share"} <= set(levers)
+    levers = load_profile(model).levers
+    assert {"Overlay Response", "Deep Dive Share"} <= {lever.name for lever in levers}
     for lever in levers:
-        assert model.variables[f"{lever} Before"].kind == "constant"
-        assert model.variables[f"{lever} After"].kind == "constant"
+        assert model.variables[lever.before].kind == "constant"
+        assert model.variables[lever.after].kind == "constant"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -119,7 +119,8 @@ def test_levers_of_the_real_model(model):
 
 BAD = {
     "unknown_top_key": ("paramters = 1\n", ['"paramters"', "unknown key", 'did you mean "parameters"']),
-    "unknown_policy_key": ("[policy]\nswitch = 3\n", ["[policy]", '"switch"', 'did you mean "switch_month"']),
+    "unknown_policy_key": ("[policy]\nswitchmonth = 3\n", ["[policy]", '"switchmonth"', 'did you mean "switch_month"']),
+    "policy_switch_not_a_table": ("[policy]\nswitch = 3\n", ["[policy] switch must be a table ([policy.switch])"]),
     "unknown_simulation_key": ("[simulation]\nfinal = 3\n", ["[simulation]", '"final"', "final_time"]),
     "unknown_variable": ('[parameters]\n"Trsut" = 0.5\n', ['[parameters] "Trsut"', 'did you mean "Trust"?']),
     "wrong_case": ('[parameters]\n"market shock size" = 0.1\n', ['did you mean "Market Shock Size"?']),
@@ -165,7 +166,7 @@ BAD = {
     ),
     "saveper_below_step": (
         "[simulation]\nsaveper = 0.125\ntime_step = 0.5\n",
-        ["[simulation] saveper", "at least time_step"],
+        ["[simulation] saveper", "whole multiple of time_step (0.5)"],
     ),
     "unknown_method": (
         '[simulation]\nmethod = "RK4"\n',

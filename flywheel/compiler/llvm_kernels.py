@@ -24,11 +24,6 @@ from .layout import Slots
 from .llvm_expr import ExprEmitter
 from .llvm_support import (
     F64,
-    const,
-    splat,
-    load_lanes,
-    store_lanes,
-    vector_type,
     F64P,
     I1,
     I8P,
@@ -37,6 +32,7 @@ from .llvm_support import (
     TIME_RPREC,
     Builtins,
     as_float,
+    const,
     entry_alloca,
     f64,
     for_range,
@@ -44,7 +40,11 @@ from .llvm_support import (
     is_finite,
     is_true,
     load,
+    load_lanes,
+    splat,
     store,
+    store_lanes,
+    vector_type,
 )
 from .ordering import Analysis
 
@@ -790,9 +790,9 @@ class ModuleBuilder:
                 b.store(b.fadd(b.load(check), b.fmul(value, const(vty, 0.0))), check)
             flag = b.load(check)
             if width > 1:
-                flag = b.fadd(b.extract_element(flag, ir.Constant(ir.IntType(32), 0)), _lane_sum(b, flag))
-            with b.if_then(b.fcmp_unordered("uno", flag, flag)):
-                with for_range(b, i64(0), i64(n_values), "vals") as v, for_range(b, i64(0), i64(width), "scan") as j:
+                flag = _lane_sum(b, flag)
+            scan = (for_range(b, i64(0), i64(n_values), "vals"), for_range(b, i64(0), i64(width), "scan"))
+            with b.if_then(b.fcmp_unordered("uno", flag, flag)), scan[0] as v, scan[1] as j:
                     m = b.add(first_member, j)
                     marked = load(b, f["bad_value"], m)
                     value = load(b, base["V"], b.add(b.mul(v, i64(width)), j))

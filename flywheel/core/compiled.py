@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,12 +144,36 @@ def _restore(path: str, key: str, meta: dict, ir: dict, base_object: bytes, host
     return CompiledModel(Path(path), key, meta, base_object, ir)
 
 
+_LOADED: OrderedDict[tuple[str, str], CompiledModel] = OrderedDict()  # by file content: never stale
+_LOADED_MAX = 16
+_LOADED_LOCK = threading.Lock()
+
+
 def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
-    """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it, or load it from the cache."""
+    """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it, or load it from the cache.
+
+    The file is hashed on every call: a changed file is a new key and is compiled again. The last few
+    models are kept in memory by that key (and path), so loading one file again is instant."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
     key = cache.model_key(path)
+    if use_cache:
+        with _LOADED_LOCK:
+            loaded = _LOADED.get((key, str(path)))
+            if loaded is not None:
+                _LOADED.move_to_end((key, str(path)))
+                return loaded
+    model = _load(path, key, use_cache)
+    if use_cache:
+        with _LOADED_LOCK:
+            _LOADED[(key, str(path))] = model
+            while len(_LOADED) > _LOADED_MAX:
+                _LOADED.popitem(last=False)
+    return model
+
+
+def _load(path: Path, key: str, use_cache: bool) -> CompiledModel:
     host = host_fingerprint()
     meta = cache.read_meta(key) if use_cache else None
     if meta is not None:

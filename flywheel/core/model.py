@@ -115,7 +115,8 @@ class Model:
         strict: bool = False,
     ) -> RunSpec:
         """A checked, frozen run specification (see ``flywheel.core.spec``)."""
-        plain = not (params or initial_condition is not None or time_step or final_time or saveper or ivp_options or strict)
+        settings = (initial_condition, time_step, final_time, saveper, ivp_options)
+        plain = not params and all(x is None for x in settings) and not strict
         if plain and method == "euler":
             if self._default_spec is None:
                 self._default_spec = build_spec(self.compiled)
@@ -147,7 +148,7 @@ class Model:
 
         if initial_state is not None:
             spec = initial_state.spec
-            changes = {k: v for k, v in {"time_step": time_step, "final_time": final_time, "saveper": saveper}.items() if v}
+            changes = {k: v for k, v in {"time_step": time_step, "final_time": final_time, "saveper": saveper}.items() if v is not None}
             if params or changes or method != initial_state.spec.method.name:
                 spec = spec.replace(params=params, method=method, **changes)
         else:
@@ -177,15 +178,19 @@ class Model:
         *,
         base: Any = None,
         threads: int | None = None,
+        lockstep: bool | None = None,
     ) -> xr.Dataset:
         """One member per row of ``params_table`` (a DataFrame or dict of 1-D arrays), on top of ``base``
-        (a parameter dict, a ``RunSpec`` or a scenario); an ``xarray.Dataset`` (member, time)."""
+        (a parameter dict, a ``RunSpec`` or a scenario); an ``xarray.Dataset`` (member, time).
+
+        Members run in lockstep vectors when the model allows it (``lockstep=None``); ``False`` runs
+        them one at a time (the same numbers, bit for bit; slower)."""
         from .simulate import simulate
 
         spec = self._base_spec(base, method, time_step, final_time, saveper)
         result = simulate(
             spec, members=params_table, columns=return_columns, times=return_times, chunk_size=chunk_size,
-            threads=threads, progress=progress,
+            threads=threads, progress=progress, lockstep=lockstep,
         )  # fmt: skip
         return result.dataset
 
@@ -200,7 +205,7 @@ class Model:
             spec = self.spec(base)
         else:
             raise TypeError("base must be a parameter dict, a RunSpec or a scenario")
-        changes = {k: v for k, v in {"time_step": time_step, "final_time": final_time, "saveper": saveper}.items() if v}
+        changes = {k: v for k, v in {"time_step": time_step, "final_time": final_time, "saveper": saveper}.items() if v is not None}
         if changes or method != spec.method.name:
             spec = spec.replace(method=method, **changes)
         return spec

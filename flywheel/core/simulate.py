@@ -43,8 +43,12 @@ def simulate(
     chunk_size: int | None = None,
     threads: int | None = None,
     progress: bool = False,
+    lockstep: bool | None = None,
 ) -> Result:
-    """Run ``spec`` once, or once per row of ``members`` (an ensemble around the spec)."""
+    """Run ``spec`` once, or once per row of ``members`` (an ensemble around the spec).
+
+    Ensemble members run in lockstep vectors when the model allows (``lockstep`` None), or one at a
+    time (False); both give the same numbers as single runs, bit for bit."""
     check_runnable(spec.model)
     names = output_columns(spec, columns)
     if members is None:
@@ -56,7 +60,7 @@ def simulate(
     if initial_state is not None:
         raise ParameterError("an ensemble starts from the model's initial state; initial_state is for single runs")
     table = member_table(spec.model, members, spec.strict)
-    return _ensemble(spec, table, names, times, chunk_size, threads, progress)
+    return _ensemble(spec, table, names, times, chunk_size, threads, progress, lockstep)
 
 
 def output_columns(spec: RunSpec, columns: Sequence[str] | str | None) -> list[str]:
@@ -189,7 +193,7 @@ def _adaptive(spec: RunSpec, names: list[str]) -> Result:
 # ------------------------------------------------------------------------------------------- ensembles
 
 
-def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progress) -> Result:
+def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progress, lockstep) -> Result:
     model = spec.model
     if not spec.method.fixed_step:
         raise ParameterError(f"ensembles use fixed-step methods (euler, rk2, rk4), not {spec.method.name}")
@@ -216,7 +220,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     chunk = max(BLOCK, -(-chunk // BLOCK) * BLOCK)  # whole blocks
     tables = member_tables(spec, table)
     discrete = layout.has_discrete_state
-    blocks = lockstep_ok(spec, table, tables)
+    blocks = lockstep_ok(spec, table, tables) if lockstep is not False else False
     problems: list[tuple[int, int, float]] = []
 
     def run_chunk(lo: int) -> None:

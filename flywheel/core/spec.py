@@ -24,7 +24,8 @@ import numpy as np
 
 from ..compiler.ir import CONTROL_NAMES
 from ..errors import ModelError, ParameterError
-from .methods import Method, method as find_method
+from .methods import Method
+from .methods import method as find_method
 from .workspace import Tables, default_tables
 
 if TYPE_CHECKING:
@@ -114,40 +115,41 @@ def check_time_settings(
     saveper: float | None = None,
     where: str = "",
 ) -> TimeSettings:
-    """The one set of rules for time settings; ``None`` means the model's own value."""
-    where = where or model.path.name
+    """The one set of rules for time settings; ``None`` means the model's own value. ``where`` starts
+    every message (default: the model file's name)."""
+    where = where or f"{model.path.name}:"
     controls = model.controls
     given = {"final_time": final_time, "time_step": time_step, "saveper": saveper}
     for label, value in given.items():
         if value is not None:
-            _finite(where, label, value)
+            _finite(where.rstrip(":"), label, value)
     if model.layout.dynamic_time:
         for label, value in given.items():
             if value is not None:
                 raise ParameterError(
-                    f"{where}: {label}: this model computes {CONTROL_NAMES[label]} from an equation of Time; "
+                    f"{where} {label}: this model computes {CONTROL_NAMES[label]} from an equation of Time; "
                     "it cannot be set for a run"
                 )
     start = float(initial_time) if initial_time is not None else float(controls["initial_time"])
     final = final_time if final_time is not None else controls["final_time"]
     if final is None:
-        raise ModelError(f"{where}: FINAL TIME is not a number; give final_time")
+        raise ModelError(f"{where} FINAL TIME is not a number; give final_time")
     step = float(time_step) if time_step is not None else float(controls["time_step"])
     if saveper is None:  # a model saving every step keeps doing so at a new time step
         saveper = step if controls["saveper"] == controls["time_step"] else float(controls["saveper"])
     settings = TimeSettings(start, float(final), step, float(saveper))
     if settings.time_step <= 0:
-        raise ParameterError(f"{where}: time_step = {settings.time_step:g}: must be greater than 0")
+        raise ParameterError(f"{where} time_step = {settings.time_step:g}: must be greater than 0")
     if settings.saveper <= 0:
-        raise ParameterError(f"{where}: saveper = {settings.saveper:g}: must be greater than 0")
+        raise ParameterError(f"{where} saveper = {settings.saveper:g}: must be greater than 0")
     if settings.final_time < settings.initial_time:
         raise ParameterError(
-            f"{where}: final_time = {settings.final_time:g}: before the initial time {settings.initial_time:g}"
+            f"{where} final_time = {settings.final_time:g}: before the initial time {settings.initial_time:g}"
         )
     length = settings.final_time - settings.initial_time
     if time_step is not None and length > 0 and settings.time_step > length:
         raise ParameterError(
-            f"{where}: time_step = {settings.time_step:g}: longer than the whole run "
+            f"{where} time_step = {settings.time_step:g}: longer than the whole run "
             f"({settings.initial_time:g} to {settings.final_time:g})"
         )
     if (time_step is not None or saveper is not None) and not model.layout.dynamic_time:
@@ -155,7 +157,7 @@ def check_time_settings(
         if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-9 * max(1.0, ratio):
             label = "saveper" if saveper is not None else "time_step"
             raise ParameterError(
-                f"{where}: {label}: saveper ({settings.saveper:g}) must be a whole multiple of time_step "
+                f"{where} {label}: saveper ({settings.saveper:g}) must be a whole multiple of time_step "
                 f"({settings.time_step:g})"
             )
     return settings
@@ -270,7 +272,7 @@ def build_spec(
         final_time=final_time if final_time is not None else controls.get("final_time"),
         time_step=time_step if time_step is not None else controls.get("time_step"),
         saveper=saveper if saveper is not None else controls.get("saveper"),
-        where=where,
+        where=f"{where}:",
     )
     if not chosen.fixed_step and (model.layout.has_discrete_state or model.layout.dynamic_time):
         raise ParameterError(

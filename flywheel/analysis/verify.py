@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import FlywheelError, ModelError
+from ..errors import FlywheelError, ModelError
 
 RTOL = 1e-3
 ATOL = 1e-5
@@ -115,7 +115,7 @@ def _loose(name: str) -> str:
 
 def compare_with_reference(model_path: str | Path, reference_path: str | Path, method: str = "euler") -> Comparison:
     """Run a model with its own settings and compare it with a reference output file."""
-    from .core import load_model
+    from ..core import load_model
 
     model = load_model(model_path)
     reference = load_reference(reference_path)
@@ -177,7 +177,7 @@ def suite_models(directory: str | Path) -> list[tuple[Path, Path]]:
 
 def verify_suite(directory: str | Path, progress: bool = False, pattern: str | None = None) -> SuiteReport:
     """Run every model with a reference output below ``directory``."""
-    from .errors import UnsupportedConstructError
+    from ..errors import UnsupportedConstructError
 
     pairs = suite_models(directory)
     if pattern:

@@ -1,11 +1,11 @@
-"""Figures a manager can put on a slide: the flywheel's variables, one small panel each.
+"""Figures a manager can put on a slide: a model's key variables, one small panel each.
 
-The panels follow the vicious cycle (trust -> overlays -> overhead -> customer time -> efficiency ->
-attainment) plus the remedy (management understanding). Every scenario keeps one colour across all
-panels (Okabe-Ito, safe for colour-blind readers), the market shock is a grey dashed line and each
-scenario's policy switch a dotted line in its colour. matplotlib is imported inside the functions
-so that importing this module (and ``flywheel --help``) stays fast; figures are built with
-``matplotlib.figure.Figure`` directly (no pyplot state, no GUI backend, rendered with Agg).
+The panels come from the model's profile (for the flywheel they follow the vicious cycle: trust ->
+overlays -> overhead -> customer time -> efficiency -> attainment, plus the remedy). Every scenario
+keeps one colour across all panels (Okabe-Ito, safe for colour-blind readers), the shock is a grey
+dashed line and each scenario's policy switches dotted lines in its colour. matplotlib is imported
+inside the functions so that importing this module (and ``flywheel --help``) stays fast; figures are
+built with ``matplotlib.figure.Figure`` directly (no pyplot state, no GUI backend, rendered with Agg).
 """
 
 from __future__ import annotations
@@ -17,34 +17,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flywheel.output import check_can_write, write_files
+from .output import check_can_write, write_files
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from flywheel.scenarios import Scenario
+    from ..scenarios import Profile, Scenario
 
 __all__ = [
     "OKABE_ITO",
-    "PANEL_VARIABLES",
     "compare_figure",
     "figure_bytes",
     "run_figure",
     "save_figure",
     "scenario_colors",
 ]
-
-#: The variables shown, one panel each, in the order of the flywheel.
-PANEL_VARIABLES: tuple[str, ...] = (
-    "Trust",
-    "Overlay Functions",
-    "Communication Overhead",
-    "Customer Time",
-    "Sales Efficiency",
-    "Target Attainment",
-    "Management Understanding",
-)
 
 #: Okabe & Ito's colour-blind-safe palette, most distinct first (yellow last: weak on white).
 OKABE_ITO: tuple[str, ...] = (
@@ -59,7 +47,7 @@ OKABE_ITO: tuple[str, ...] = (
 )
 _LINESTYLES = ("-", "--", "-.", (0, (5, 1, 1, 1)))
 _SHOCK_COLOR = "0.35"
-_NCOLS, _NROWS = 4, 2
+_NCOLS = 4
 
 
 def scenario_colors(names: Sequence[str]) -> dict[str, tuple[str, Any]]:
@@ -77,9 +65,10 @@ def compare_figure(
     results: Mapping[str, pd.DataFrame],
     scenarios: Mapping[str, Scenario],
     model: Any,
+    profile: Profile,
     title: str | None = None,
 ) -> Figure:
-    """Small multiples comparing scenarios: one panel per flywheel variable, one line per scenario.
+    """Small multiples comparing scenarios: one panel per profile panel, one line per scenario.
 
     ``results`` and ``scenarios`` are keyed by scenario name (legend and colours follow the order of
     ``results``); ``model`` supplies units for the y axes. Panels for variables absent from every
@@ -87,12 +76,12 @@ def compare_figure(
     """
     if not results:
         raise ValueError("compare_figure needs at least one result")
-    return _figure(results, scenarios, model, title or "Evil Sales Org Flywheel: scenario comparison")
+    return _figure(results, scenarios, model, profile, title or f"{profile.title}: scenario comparison")
 
 
-def run_figure(df: pd.DataFrame, scenario: Scenario, model: Any, title: str | None = None) -> Figure:
+def run_figure(df: pd.DataFrame, scenario: Scenario, model: Any, profile: Profile, title: str | None = None) -> Figure:
     """The same panels for a single run, titled with the scenario's title."""
-    return _figure({scenario.name: df}, {scenario.name: scenario}, model, title or scenario.title)
+    return _figure({scenario.name: df}, {scenario.name: scenario}, model, profile, title or scenario.title)
 
 
 def save_figure(
@@ -130,20 +119,26 @@ def _figure(
     results: Mapping[str, pd.DataFrame],
     scenarios: Mapping[str, Scenario],
     model: Any,
+    profile: Profile,
     title: str,
 ) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import PercentFormatter
 
     names = list(results)
     styles = scenario_colors(names)
     variables = getattr(model, "variables", {}) or {}
-    panels = [v for v in PANEL_VARIABLES if any(v in df.columns for df in results.values())]
-    if not panels:
-        raise ValueError(f"none of the flywheel variables ({', '.join(PANEL_VARIABLES)}) is in the results")
+    shown = [p for p in profile.panels if any(p.variable in df.columns for df in results.values())]
+    if not shown:
+        wanted = ", ".join(p.variable for p in profile.panels)
+        raise ValueError(f"none of the profile's panel variables ({wanted}) is in the results")
+    panels = [p.variable for p in shown]
+    by_variable = {p.variable: p for p in shown}
+    rows = -(-(len(panels) + 1) // _NCOLS)  # room for the legend in the last slot
 
-    fig = Figure(figsize=(16, 8.5), layout="constrained")
-    grid = fig.subplots(_NROWS, _NCOLS, squeeze=False)
+    fig = Figure(figsize=(16, 4.25 * rows), layout="constrained")
+    grid = fig.subplots(rows, _NCOLS, squeeze=False)
     axes = [ax for row in grid for ax in row]
     fig.suptitle(title, fontsize=17, fontweight="bold")
 
@@ -179,34 +174,30 @@ def _figure(
             )
         for name in names:
             scenario = scenarios.get(name)
-            if scenario is not None and scenario.switch_month is not None:
-                ax.axvline(
-                    scenario.switch_month,
-                    color=styles[name][0],
-                    linestyle=":",
-                    linewidth=1.8,
-                    label="_policy switch",
-                    zorder=0,
-                )
-        if var == "Target Attainment":
-            ax.axhline(1.0, color="0.6", linewidth=0.8, label="_target", zorder=0)
+            for month in sorted(set(getattr(scenario, "switch_months", {}).values())) if scenario else ():
+                ax.axvline(month, color=styles[name][0], linestyle=":", linewidth=1.8, label="_policy switch", zorder=0)
+        panel = by_variable[var]
+        if panel.reference is not None:
+            ax.axhline(panel.reference, color="0.6", linewidth=0.8, label="_reference", zorder=0)
         info = variables.get(var)
         units = (getattr(info, "units", "") or "").strip()
-        ax.set_title(var, fontsize=13, loc="left", fontweight="bold")
-        ax.set_ylabel(units or "(no units)", fontsize=11)
+        ax.set_title(_wrap(panel.label, 32), fontsize=13, loc="left", fontweight="bold")
+        if panel.percent:
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            units = "% " + (f"({units})" if units and units.lower() not in ("dmnl", "1") else "")
+        ax.set_ylabel(units.strip() or "(no units)", fontsize=11)
         ax.set_xlim(t_min, t_max)
+        if i + _NCOLS >= len(panels):  # nothing below this panel
+            ax.set_xlabel(profile.time_unit or "Time", fontsize=11)
         ax.grid(True, color="0.9", linewidth=0.8)
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(labelsize=10)
-        below_is_empty = i + _NCOLS >= len(panels)
-        if below_is_empty:
-            ax.set_xlabel("Month", fontsize=11)
     if shock_months:
         # Label the shock once, in the first panel, where the eye starts.
         ax = axes[0]
         for month in shock_months:
             ax.annotate(
-                "market shock",
+                profile.shock_label,
                 xy=(month, 1),
                 xycoords=("data", "axes fraction"),
                 xytext=(3, -3),
@@ -242,10 +233,10 @@ def _figure(
                 color=_SHOCK_COLOR,
                 linestyle="--",
                 linewidth=1.2,
-                label=f"Market shock (month {months})",
+                label=f"{profile.shock_label.capitalize()} ({profile.time_unit.lower() or 'time'} {months})",
             )
         )
-    if any(scenarios.get(n) is not None and scenarios[n].switch_month is not None for n in names):
+    if any(scenarios.get(n) is not None and getattr(scenarios[n], "switch_months", None) for n in names):
         handles.append(
             Line2D(
                 [], [], color="0.2", linestyle=":", linewidth=1.8, label="Policy switch (in scenario colour)"

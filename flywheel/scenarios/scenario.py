@@ -1,12 +1,10 @@
 """Scenario files: a TOML description of "what if" that a manager can read and a model can run.
 
-A scenario names a model, overrides some of its constants, optionally switches policy levers at a
-month, and may change the simulation settings. Everything is checked against the model before any
-run, so a typo or an out-of-range value becomes one clear line naming the file and the key instead
-of a silently ignored setting or a crash half-way through a comparison.
-
-Lever convention: a lever ``L`` is a pair of model constants ``"L Before"`` and ``"L After"``; the
-model switches from one to the other at ``"Policy Switch Month"``.
+A scenario names a model, overrides some of its constants, switches policy levers (before/after, each
+at its own month or at the shared switch month), and may change the simulation settings. Everything
+is checked against the model before any run, with the core's rules (``build_spec``, strict: a value
+outside its documented range is an error in a scenario file), so a typo or an out-of-range value
+becomes one clear line naming the file and the key. The levers come from the model's profile.
 """
 
 from __future__ import annotations
@@ -20,35 +18,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flywheel.errors import FlywheelError, ScenarioError
+from ..errors import FlywheelError, ParameterError, ScenarioError
+from .profile import Profile, load_profile
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; keeps imports light
     import pandas as pd
 
+    from ..core import Model, RunSpec
+
 __all__ = [
-    "METHODS",
     "Scenario",
     "ScenarioListing",
     "SimulationSettings",
     "get_model",
     "list_scenarios",
     "load_scenario",
-    "model_levers",
     "run_scenario",
 ]
 
-#: Integration methods a scenario may ask for (see docs/api.md, ``Model.run``).
-METHODS: tuple[str, ...] = ("euler", "rk4", "RK45", "DOP853", "LSODA", "Radau")
-#: Methods that step on a fixed grid; the others are adaptive and reject discrete state.
-FIXED_STEP_METHODS: tuple[str, ...] = ("euler", "rk4")
-
-SWITCH_CONSTANT = "Policy Switch Month"
-SHOCK_MONTH_CONSTANT = "Market Shock Month"
-SHOCK_SIZE_CONSTANT = "Market Shock Size"
-
 _CONTROL_SETTINGS = {"FINAL TIME": "final_time", "TIME STEP": "time_step", "SAVEPER": "saveper"}
-_TOP_KEYS = ("title", "description", "model", "parameters", "policy", "simulation")
-_POLICY_KEYS = ("switch_month", "before", "after")
+_TOP_KEYS = ("title", "description", "model", "parameters", "policy", "simulation", "ranges")
+_POLICY_KEYS = ("switch_month", "before", "after", "switch")
 _SIMULATION_KEYS = ("final_time", "time_step", "saveper", "method")
 
 
@@ -72,9 +62,27 @@ class Scenario:
     description: str
     model_path: Path
     params: dict[str, float] = field(default_factory=dict)
-    switch_month: float | None = None
+    switch_months: dict[str, float] = field(default_factory=dict)  # lever -> month, for levers that change
     shock_month: float | None = None
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
+    ranges: dict[str, Any] = field(default_factory=dict)  # the raw [ranges] table (uncertain inputs)
+
+    @property
+    def switch_month(self) -> float | None:
+        """The first month a lever switches (None when no lever changes)."""
+        return min(self.switch_months.values()) if self.switch_months else None
+
+    def spec(self, model: Model | None = None) -> RunSpec:
+        """The checked run specification of this scenario (strict: no value outside its range)."""
+        model = model if model is not None else get_model(self.model_path)
+        sim = self.simulation
+        try:
+            return model.spec(
+                dict(self.params), method=sim.method or "euler", time_step=sim.time_step,
+                final_time=sim.final_time, saveper=sim.saveper, strict=True,
+            )  # fmt: skip
+        except ParameterError as exc:
+            raise ScenarioError(f"{self.path}: {str(exc).split(': ', 1)[-1]}") from None
 
 
 @dataclass(frozen=True)
@@ -88,20 +96,11 @@ class ScenarioListing:
     error: str | None = None
 
 
-# Models loaded by path within this process: comparing five scenarios of one model loads it once.
-_MODEL_CACHE: dict[Path, Any] = {}
+def get_model(path: str | os.PathLike[str]) -> Model:
+    """Load a model through ``flywheel.load_model`` (in memory once per file content, so never stale)."""
+    from ..core import load_model
 
-
-def get_model(path: str | os.PathLike[str]) -> Any:
-    """Load a model through ``flywheel.load_model``, once per resolved path in this process."""
-    key = Path(path).resolve()
-    model = _MODEL_CACHE.get(key)
-    if model is None:
-        import flywheel
-
-        model = flywheel.load_model(key)
-        _MODEL_CACHE[key] = model
-    return model
+    return load_model(Path(path).resolve())
 
 
 def load_scenario(path: str | os.PathLike[str], model: Any = None) -> Scenario:
@@ -120,16 +119,9 @@ def load_scenario(path: str | os.PathLike[str], model: Any = None) -> Scenario:
 
 def run_scenario(scenario: Scenario, model: Any = None) -> pd.DataFrame:
     """Run one scenario; returns the model's results (index ``time``, one column per variable)."""
-    if model is None:
-        model = get_model(scenario.model_path)
-    sim = scenario.simulation
-    return model.run(
-        params=dict(scenario.params),
-        method=sim.method or "euler",
-        time_step=sim.time_step,
-        final_time=sim.final_time,
-        saveper=sim.saveper,
-    )
+    from ..core import simulate
+
+    return simulate(scenario.spec(model)).to_frame()
 
 
 def list_scenarios(directory: str | os.PathLike[str], validate: bool = False) -> list[ScenarioListing]:
@@ -215,7 +207,7 @@ def _check_shape(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
     _check_keys(path, policy, _POLICY_KEYS, "[policy]")
     if "switch_month" in policy:
         _number(path, "[policy]", "switch_month", policy["switch_month"], bare=True)
-    for side in ("before", "after"):
+    for side in ("before", "after", "switch"):
         if side in policy:
             if not isinstance(policy[side], dict):
                 raise ScenarioError(
@@ -223,6 +215,8 @@ def _check_shape(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
                 )
             for lever, value in policy[side].items():
                 _number(path, f"[policy.{side}]", lever, value)
+    if "ranges" in raw and not isinstance(raw["ranges"], dict):
+        raise ScenarioError(f"{path}: ranges must be a table ([ranges]), got {_type_name(raw['ranges'])}")
 
     sim = raw.get("simulation", {})
     _check_keys(path, sim, _SIMULATION_KEYS, "[simulation]")
@@ -237,6 +231,8 @@ def _check_shape(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
             raise ScenarioError(
                 f"{path}: [simulation] method = {_show(method)}: expected a string, got {_type_name(method)}"
             )
+        from ..core.methods import METHODS
+
         if method not in METHODS:
             hint = _suggest(method, METHODS, case_insensitive=True)
             raise ScenarioError(
@@ -249,6 +245,7 @@ def _check_shape(path: Path, raw: dict[str, Any]) -> dict[str, Any]:
 def _build(path: Path, raw: dict[str, Any], shape: dict[str, Any], model: Any) -> Scenario:
     """Check names and values against the model and expand levers into constant overrides."""
     variables = model.variables
+    profile: Profile = load_profile(model)
     params: dict[str, float] = {}
     origin: dict[str, str] = {}  # constant -> where the scenario set it, for conflict messages
 
@@ -278,47 +275,60 @@ def _build(path: Path, raw: dict[str, Any], shape: dict[str, Any], model: Any) -
     policy = raw.get("policy", {})
     if "switch_month" in policy:
         value = float(policy["switch_month"])
-        info = variables.get(SWITCH_CONSTANT)
-        if info is None or info.kind != "constant":
-            raise ScenarioError(
-                f'{path}: [policy] switch_month: the model has no constant "{SWITCH_CONSTANT}" to set'
-            )
-        _check_range(path, "[policy]", "switch_month", value, info.limits, bare=True)
-        put(SWITCH_CONSTANT, value, "[policy] switch_month")
+        constant = profile.switch_default
+        if constant is None:
+            raise ScenarioError(f"{path}: [policy] switch_month: the model's profile names no shared switch month")
+        _check_range(path, "[policy]", "switch_month", value, variables[constant].limits, bare=True)
+        put(constant, value, "[policy] switch_month")
 
-    levers = model_levers(variables)
-    before = policy.get("before", {})
-    after = policy.get("after", {})
-    for side, table in (("before", before), ("after", after)):
-        for lever in table:
-            if lever not in levers:
-                hint = _suggest(lever, levers, case_insensitive=True)
+    levers = profile.lever_names
+    for side in ("before", "after", "switch"):
+        for name in policy.get(side, {}):
+            lever = profile.lever(name)
+            if lever is None:
+                hint = _suggest(name, levers, case_insensitive=True)
                 allowed = f"; levers: {', '.join(levers)}" if levers and not hint else ""
-                raise ScenarioError(f"{path}: [policy.{side}] {_q(lever)}: unknown lever{hint}{allowed}")
-            constant = f"{lever} {side.capitalize()}"
-            _check_range(path, f"[policy.{side}]", lever, float(table[lever]), variables[constant].limits)
-    for lever, value in before.items():
-        put(f"{lever} Before", float(value), f"[policy.before] {_q(lever)}")
-        if lever not in after:
-            put(f"{lever} After", float(value), f"[policy.before] {_q(lever)}")
-    for lever, value in after.items():
-        put(f"{lever} After", float(value), f"[policy.after] {_q(lever)}")
+                raise ScenarioError(f"{path}: [policy.{side}] {_q(name)}: unknown lever{hint}{allowed}")
+            if side == "switch" and lever.switch is None:
+                raise ScenarioError(f"{path}: [policy.switch] {_q(name)}: this lever has no switch month of its own")
+            constant = {"before": lever.before, "after": lever.after, "switch": lever.switch}[side]
+            _check_range(path, f"[policy.{side}]", name, float(policy[side][name]), variables[constant].limits)
+    before, after, switch = (policy.get(side, {}) for side in ("before", "after", "switch"))
+    for name, value in before.items():
+        lever = profile.lever(name)
+        put(lever.before, float(value), f"[policy.before] {_q(name)}")
+        if name not in after:
+            put(lever.after, float(value), f"[policy.before] {_q(name)}")
+    for name, value in after.items():
+        put(profile.lever(name).after, float(value), f"[policy.after] {_q(name)}")
+    for name, value in switch.items():
+        put(profile.lever(name).switch, float(value), f"[policy.switch] {_q(name)}")
 
     simulation = _simulation(path, raw.get("simulation", {}), model)
+    try:  # the core's rules, strictly: every value in range, time settings consistent
+        model.spec(dict(params), strict=True, method=simulation.method or "euler", time_step=simulation.time_step,
+                   final_time=simulation.final_time, saveper=simulation.saveper)  # fmt: skip
+    except FlywheelError as exc:
+        raise ScenarioError(f"{path}: {str(exc).split(': ', 1)[-1]}") from None
 
-    def effective(name: str) -> float | None:
+    def effective(name: str | None) -> float | None:
+        if name is None:
+            return None
         if name in params:
             return params[name]
         info = variables.get(name)
         return None if info is None or info.default is None else float(info.default)
 
-    switch_month = None
-    if any(effective(f"{lv} Before") != effective(f"{lv} After") for lv in levers):
-        switch_month = effective(SWITCH_CONSTANT)
+    switch_months = {}
+    for lever in profile.levers:
+        if effective(lever.before) != effective(lever.after):
+            month = effective(lever.switch) if lever.switch else effective(profile.switch_default)
+            if month is not None:
+                switch_months[lever.name] = month
     shock_month = None
-    size = effective(SHOCK_SIZE_CONSTANT)
+    size = effective(profile.shock_size)
     if size is not None and size != 0:
-        shock_month = effective(SHOCK_MONTH_CONSTANT)
+        shock_month = effective(profile.shock_month)
 
     return Scenario(
         path=path,
@@ -327,14 +337,17 @@ def _build(path: Path, raw: dict[str, Any], shape: dict[str, Any], model: Any) -
         description=raw.get("description", "").strip(),
         model_path=shape["model_path"],
         params=params,
-        switch_month=switch_month,
+        switch_months=switch_months,
         shock_month=shock_month,
         simulation=simulation,
+        ranges=dict(raw.get("ranges", {})),
     )
 
 
 def _simulation(path: Path, sim: dict[str, Any], model: Any) -> SimulationSettings:
-    """Check the time settings against each other and the model's own values."""
+    """Check the time settings with the core's one set of rules (and the controls' documented ranges)."""
+    from ..core.spec import check_time_settings
+
     settings = SimulationSettings(
         final_time=_opt_float(sim.get("final_time")),
         time_step=_opt_float(sim.get("time_step")),
@@ -346,49 +359,14 @@ def _simulation(path: Path, sim: dict[str, Any], model: Any) -> SimulationSettin
         info = model.variables.get(control)
         if value is not None and info is not None:
             _check_range(path, "[simulation]", key, value, info.limits, bare=True)
-    initial = float(model.initial_time)
-    # A model's FINAL TIME may be an expression (None here): then the run decides when to stop.
-    model_final = model.final_time
-    final = settings.final_time if settings.final_time is not None else model_final
-    final = math.inf if final is None else float(final)
-    step = settings.time_step if settings.time_step is not None else float(model.time_step)
-    saveper = settings.saveper if settings.saveper is not None else float(model.saveper)
-    if settings.final_time is not None and final <= initial:
-        raise ScenarioError(
-            f"{path}: [simulation] final_time = {_fmt(final)}: must be after the model's initial time {_fmt(initial)}"
-        )
-    if settings.time_step is not None and step > final - initial:
-        raise ScenarioError(
-            f"{path}: [simulation] time_step = {_fmt(step)}: longer than the whole run "
-            f"({_fmt(initial)} to {_fmt(final)})"
-        )
-    if (settings.saveper is not None or settings.time_step is not None) and saveper < step:
-        key = "saveper" if settings.saveper is not None else "time_step"
-        raise ScenarioError(
-            f"{path}: [simulation] {key}: saveper ({_fmt(saveper)}) must be at least time_step ({_fmt(step)})"
-        )
-    if (
-        settings.method is not None
-        and settings.method not in FIXED_STEP_METHODS
-        and getattr(model, "has_discrete_state", False)
-    ):
-        raise ScenarioError(
-            f"{path}: [simulation] method = {_q(settings.method)}: the model has discrete state "
-            f"(DELAY FIXED / SAMPLE IF TRUE); use one of: {', '.join(FIXED_STEP_METHODS)}"
-        )
+    try:
+        check_time_settings(
+            model.compiled, final_time=settings.final_time, time_step=settings.time_step, saveper=settings.saveper,
+            where=f"{path}: [simulation]",
+        )  # fmt: skip
+    except FlywheelError as exc:
+        raise ScenarioError(str(exc)) from None
     return settings
-
-
-def model_levers(variables: dict[str, Any]) -> list[str]:
-    """Policy levers of a model (pass ``model.variables``): every L with constants "L Before" and "L After"."""
-    out = []
-    for name, info in variables.items():
-        if name.endswith(" Before") and info.kind == "constant":
-            lever = name[: -len(" Before")]
-            other = variables.get(f"{lever} After")
-            if other is not None and other.kind == "constant":
-                out.append(lever)
-    return out
 
 
 def _check_keys(path: Path, table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
