@@ -9,9 +9,13 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import FlywheelError, ModelError, UnsupportedConstructError
-from .ir import CONTROL_NAMES, Program, references
+from .frame import CONTROL_NAMES
+
+if TYPE_CHECKING:
+    from .ir import Program
 
 VENSIM_SUFFIXES = {".mdl"}
 XMILE_SUFFIXES = {".xmile", ".xml", ".stmx", ".itmx"}
@@ -52,6 +56,7 @@ def read_abstract_model(path: Path):
 
 
 def compile_model(path: Path) -> CompiledArtifacts:
+    """The model file's machine code (base module), IR of both modules, and metadata."""
     from .jit import compile_ir
     from .layout import assign
     from .llvm_kernels import build_module
@@ -99,6 +104,8 @@ def _check_dynamic_controls(program: Program, analysis, path: Path) -> None:
 
 def control_closure(program: Program, analysis, key: str) -> set[str] | None:
     """The auxiliaries a time-varying control needs each step, or None if it needs the model's state."""
+    from .ir import references
+
     auxes = {a.key: a for a in program.auxes}
     needed, stack = set(), [key]
     while stack:
@@ -119,6 +126,8 @@ def _output_order(elements):
 
 
 def _variables(program: Program, analysis, elements) -> dict[str, dict]:
+    from .ir import references
+
     flows = set()
     for stock in program.stocks:
         flows |= references(stock.flow, "run")
@@ -145,10 +154,12 @@ def _named_dependencies(program: Program, elements) -> dict[str, list[str]]:
 
     A reference to a control variable (TIME STEP ...) counts; an incomplete equation (A FUNCTION OF)
     lists its arguments, so the structure of a sketch model is known before it can run."""
+    from .ir import references
+
     controls = program.controls
     direct: dict[str, set[str]] = {}
     for aux in program.auxes:
-        direct[aux.key] = set(references(aux.expr, "run", controls)) - {aux.key}
+        direct[aux.key] = set(references(aux.expr, "run", controls, structural=True)) - {aux.key}
     for stock in program.stocks:
         direct[stock.key] = set(references(stock.flow, "run", controls))
     for chain in program.chains:

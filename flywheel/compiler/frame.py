@@ -62,6 +62,14 @@ FRAME_FIELDS: tuple[tuple[str, str], ...] = (
 )
 FIELD_INDEX = {name: i for i, (name, _) in enumerate(FRAME_FIELDS)}
 N_CONTROL = 4  # ctl[0:4] the run's settings, ctl[4:8] their current values
+CONTROLS = ("initial_time", "time_step", "final_time", "saveper")  # their order in ctl
+CONTROL_NAMES = {
+    "initial_time": "INITIAL TIME",
+    "final_time": "FINAL TIME",
+    "time_step": "TIME STEP",
+    "saveper": "SAVEPER",
+}
+BLOCK = 8  # members advancing in lockstep in ensembles: one vector of doubles (AVX-512; two AVX2 registers)
 
 # the functions every compiled model exports, each ``void f(frame*)``; the lockstep module (models that
 # can run members in vectors) exports ``fw_run_lockstep``

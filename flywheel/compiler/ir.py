@@ -11,13 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-CONTROL_NAMES = {
-    "initial_time": "INITIAL TIME",
-    "final_time": "FINAL TIME",
-    "time_step": "TIME STEP",
-    "saveper": "SAVEPER",
-}
-CONTROLS = ("initial_time", "time_step", "final_time", "saveper")  # their order in the frame's ctl array
+from .frame import CONTROL_NAMES, CONTROLS  # noqa: F401  (re-exported: the IR's control names)
 
 # ---------------------------------------------------------------------------------------------- trees
 
@@ -205,10 +199,14 @@ def walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(current.children()))
 
 
-def references(node: Node, phase: str, controls: dict[str, str] | None = None) -> frozenset[str]:
+def references(
+    node: Node, phase: str, controls: dict[str, str] | None = None, structural: bool = False
+) -> frozenset[str]:
     """Keys the expression reads in ``phase`` ("run" or "init"): ACTIVE INITIAL reads one side only.
 
-    With ``controls`` (control name -> key), a control reference counts as reading its equation's node."""
+    With ``controls`` (control name -> key), a control reference counts as reading its equation's node.
+    The arguments of A FUNCTION OF are structure, not something evaluated: only ``structural``
+    references include them."""
     found: set[str] = set()
     stack = [node]
     while stack:
@@ -220,6 +218,8 @@ def references(node: Node, phase: str, controls: dict[str, str] | None = None) -
                 found.add(controls[current.name])
         elif isinstance(current, Phase):
             stack.append(current.run if phase == "run" else current.init)
+        elif isinstance(current, Incomplete) and not structural:
+            continue
         else:
             stack.extend(current.children())
     return frozenset(found)

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from .ir import CONTROLS, Program, literal_value
 from .ordering import Analysis
 
+UNROLL_DELAY = 8  # delay chains up to this order are unrolled (vectorisable); longer ones loop
+
 
 @dataclass
 class Layout:
@@ -154,8 +156,6 @@ def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) 
     names = {a.key: a.name for a in program.auxes}
     layout.incomplete = [names[k] for k in program.incomplete if names.get(k)]
     layout.dynamic_params = [names[k] for k in param if k not in analysis.static]
-    from .llvm_kernels import UNROLL_DELAY
-
     layout.lockstep = not (layout.dynamic_time or layout.has_discrete_state) and all(
         c.kind == "smooth" or c.order <= UNROLL_DELAY for c in program.chains
     )

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from .frame import FIELD_INDEX, FRAME_FIELDS, N_CONTROL
+from .frame import BLOCK, FIELD_INDEX, FRAME_FIELDS, N_CONTROL
 from .ir import CONTROLS, Aux, Chain, Program, Stock
-from .layout import Slots
+from .layout import UNROLL_DELAY, Slots
 from .llvm_expr import ExprEmitter
 from .llvm_support import (
     F64,
@@ -48,8 +48,6 @@ from .llvm_support import (
 )
 from .ordering import Analysis
 
-UNROLL_DELAY = 8  # delay chains up to this order are unrolled (vectorisable); longer ones loop
-BLOCK = 8  # members advancing in lockstep in ensembles: one vector of doubles (AVX-512; two AVX2 registers)
 _KIND_TYPES = {"f64*": F64P, "u8*": I8P, "i64*": I64P, "i64": I64, "f64": F64}
 
 # the member view: the frame's arrays as arguments of the internal member functions (all noalias)

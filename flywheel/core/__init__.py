@@ -4,7 +4,8 @@ from .compiled import CompiledModel, VariableInfo, load_compiled
 from .methods import METHODS, ButcherTable, Method
 from .model import Model, load_model
 from .results import Result
-from .simulate import NonFiniteWarning, simulate
+from .running import NonFiniteWarning
+from .simulate import simulate
 from .spec import IvpOptions, Parameter, RangeWarning, RunSpec, TimeSettings, build_spec
 from .stepper import State, Stepper
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compiler import cache
-from ..compiler.frame import ENTRY_POINTS, LOCKSTEP_ENTRY_POINTS, N_CONTROL
-from ..compiler.ir import CONTROLS
+from ..compiler.frame import CONTROLS, ENTRY_POINTS, LOCKSTEP_ENTRY_POINTS, N_CONTROL
 from ..compiler.jit import Kernels, compile_ir, host_fingerprint, load_object
 from ..errors import ModelError
 
@@ -88,7 +87,7 @@ class CompiledModel:
         self._ir = dict(ir or {})
         self._lockstep: Kernels | None = None
         self._lock = threading.Lock()
-        self.name: str = meta["model_name"]
+        self.name: str = path.stem  # the file's own name (a cache entry may be shared by identical files)
         self.layout = Layout.from_dict(meta["layout"])
         self.value_index = {name: i for i, name in enumerate(self.layout.value_names)}
         self.dependencies: dict[str, set[str]] = {n: set(d) for n, d in meta["dependencies"].items()}
@@ -101,9 +100,35 @@ class CompiledModel:
                 default = float(values[self.value_index[name]])
             self.variables[name] = VariableInfo(**{**info, "limits": tuple(info["limits"]), "default": default})
         self.warned: set[tuple[str, float]] = set()  # out-of-range values already reported for this model
+        self._value_rows: dict[tuple[str, ...], np.ndarray] = {}
+        self._column_indexes: dict[tuple[str, ...], object] = {}
 
     def __repr__(self) -> str:
         return f"<CompiledModel {self.name!r} {self.key}>"
+
+    def value_rows(self, names: list[str]) -> np.ndarray:
+        """The rows of V holding these named values (cached: runs ask for the same columns again)."""
+        key = tuple(names)
+        rows = self._value_rows.get(key)
+        if rows is None:
+            rows = np.array([self.value_index[n] for n in names], dtype=np.int64)
+            rows.setflags(write=False)
+            if len(self._value_rows) > 64:
+                self._value_rows.clear()
+            self._value_rows[key] = rows
+        return rows
+
+    def column_index(self, names: list[str]):
+        """A pandas Index of these names (cached, for DataFrames of results)."""
+        import pandas as pd
+
+        key = tuple(names)
+        index = self._column_indexes.get(key)
+        if index is None:
+            if len(self._column_indexes) > 64:
+                self._column_indexes.clear()
+            index = self._column_indexes[key] = pd.Index(list(names))
+        return index
 
     def ir(self, part: str) -> str | None:
         """The LLVM IR of a module ("base" or "lockstep"), from memory or the cache."""
@@ -216,7 +241,7 @@ def _evaluate_defaults(model: CompiledModel) -> tuple[dict[str, float | None], n
         controls["saveper"] = controls["time_step"]
     for name in ("initial_time", "time_step"):
         if controls[name] is None:
-            from ..compiler.ir import CONTROL_NAMES
+            from ..compiler.frame import CONTROL_NAMES
 
             raise ModelError(f"{model.path.name}: {CONTROL_NAMES[name]} must be a constant number")
     if controls["time_step"] <= 0:

@@ -2,8 +2,8 @@
 
 A ``Result`` keeps the raw array the compiled code wrote (one contiguous (member, time) block per
 variable), so ``to_frame`` for one run and ``dataset`` for an ensemble are views, not copies. It carries
-the specification that made it (and the varied member table for ensembles), so ``rerun()`` repeats it
-exactly.
+the specification that made it (and the varied member table for ensembles), so ``simulate(result)``
+repeats it exactly.
 """
 
 from __future__ import annotations
@@ -19,6 +19,25 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .spec import RunSpec
+
+
+_TIME_INDEXES: dict[tuple, object] = {}
+
+
+def _time_index(times: np.ndarray, time_step: float):
+    """The time index of a result, rounded like PySD's (times a little off the grid read clean);
+    cached, since runs of one model share their output times."""
+    import pandas as pd
+
+    key = (times.tobytes(), time_step)
+    index = _TIME_INDEXES.get(key)
+    if index is None:
+        digits = max(0, -int(np.floor(np.log10(time_step * 1e-5))))
+        index = pd.Index(np.round(times, digits), name="time")
+        if len(_TIME_INDEXES) > 64:
+            _TIME_INDEXES.clear()
+        _TIME_INDEXES[key] = index
+    return index
 
 
 @dataclass(frozen=True)
@@ -82,17 +101,6 @@ class Result:
         import pandas as pd
 
         position = int(np.flatnonzero(self.members == member)[0]) if self.ensemble is not None else member
-        digits = max(0, -int(np.floor(np.log10(self.spec.time.time_step * 1e-5))))
-        index = pd.Index(np.round(self.times, digits), name="time")
+        index = _time_index(self.times, self.spec.time.time_step)
         block = self.values[:, position, :]
-        return pd.DataFrame(block.T, index=index, columns=pd.Index(self.names), copy=False)
-
-    def rerun(self) -> Result:
-        """Run the same specification again (the same numbers, bit for bit)."""
-        from .simulate import simulate
-
-        if self.ensemble is None:
-            return simulate(self.spec, columns=self.names)
-        return simulate(
-            self.spec, members=self.ensemble.members, columns=self.ensemble.columns, times=self.ensemble.times
-        )
+        return pd.DataFrame(block.T, index=index, columns=self.spec.model.column_index(self.names), copy=False)

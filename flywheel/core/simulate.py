@@ -21,16 +21,14 @@ import numpy as np
 from ..errors import ParameterError, SimulationError
 from .ensemble import MemberTable, member_table, member_tables, parameter_block
 from .results import EnsembleSpec, Result
-from .spec import RunSpec, check_runnable, resolve_name
+from .running import NonFiniteWarning, output_columns, prepared_workspace, report_problems
+from .spec import RunSpec, check_runnable
+from .stepper import Stepper
 from .workspace import BLOCK, Output, Workspace
 
 _CHUNK_BYTES = 24 * 2**20  # scratch per chunk of an ensemble
 _MAX_RESULT_BYTES = 16 * 2**30  # refuse results larger than this: ask for fewer columns or times
 _MIN_CHUNK = 256
-
-
-class NonFiniteWarning(RuntimeWarning):
-    """A model value became NaN or infinite during a run."""
 
 
 def simulate(
@@ -47,8 +45,12 @@ def simulate(
 ) -> Result:
     """Run ``spec`` once, or once per row of ``members`` (an ensemble around the spec).
 
+    Given a ``Result`` instead of a spec, run exactly what made it again (the same numbers, bit for bit).
+
     Ensemble members run in lockstep vectors when the model allows (``lockstep`` None), or one at a
     time (False); both give the same numbers as single runs, bit for bit."""
+    if isinstance(spec, Result):
+        return _repeat(spec)
     check_runnable(spec.model)
     names = output_columns(spec, columns)
     if members is None:
@@ -63,40 +65,13 @@ def simulate(
     return _ensemble(spec, table, names, times, chunk_size, threads, progress, lockstep)
 
 
-def output_columns(spec: RunSpec, columns: Sequence[str] | str | None) -> list[str]:
-    model = spec.model
-    if columns is None:
-        return list(model.layout.value_names)
-    if isinstance(columns, str):
-        columns = [columns]
-    names = []
-    for raw in columns:
-        name = resolve_name(model, raw)
-        if name not in model.value_index:
-            raise ParameterError(f"{model.path.name}: {name!r} is a lookup and has no values over time")
-        names.append(name)
-    return names
-
-
 # ------------------------------------------------------------------------------------------- single
 
 
-def prepared_workspace(spec: RunSpec) -> Workspace:
-    """A one-member workspace with the spec's parameters, tables and controls (not yet initialised)."""
-    stages = spec.method.table.stages if spec.method.fixed_step else 1
-    space = Workspace(spec.model, 1, stages=stages)
-    values, override = spec.vector
-    space.set_params(values, override)
-    space.set_tables(spec.table_set)
-    t = spec.time
-    space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
-    return space
-
-
 def _single(spec: RunSpec, names: list[str]) -> Result:
-    space = prepared_workspace(spec)
+    space = prepared_workspace(spec, reuse=True)
     space.init()
-    cols = np.array([spec.model.value_index[n] for n in names], dtype=np.int64)
+    cols = spec.model.value_rows(names)
     if spec.model.layout.dynamic_time:
         return _single_dynamic(spec, space, names, cols)
     grid = spec.time.grid
@@ -125,33 +100,9 @@ def _single_dynamic(spec: RunSpec, space: Workspace, names: list[str], cols: np.
 
 def _continue(spec: RunSpec, names: list[str], state: Any) -> Result:
     """Continue a run from a saved ``State`` (see core.stepper) to the spec's final time."""
-    from .stepper import Stepper
-
     stepper = Stepper(spec, columns=names, state=state)
     stepper.run_to_end()
     return stepper.result(since_state=True)
-
-
-def report_problems(spec: RunSpec, space: Workspace, members: int = 1) -> None:
-    """A state that blew up is an error (single runs); a NaN/inf value at an output time is a warning."""
-    model = spec.model
-    bad = space.arrays["bad_state"][:members]
-    if members == 1 and bad[0] >= 0:
-        label = model.layout.state_labels[bad[0]]
-        at = space.arrays["bad_state_time"][0]
-        raise SimulationError(
-            f"{model.path.name}: {label!r} became infinite or NaN at time {at:g} (method {spec.method.name}, "
-            f"time step {spec.time.time_step:g}); try a smaller time step or check the parameters"
-        )
-    flagged = np.flatnonzero(space.arrays["bad_value"][:members] >= 0)
-    if len(flagged):
-        first = flagged[0]
-        name = model.layout.value_names[space.arrays["bad_value"][first]]
-        at = space.arrays["bad_value_time"][first]
-        who = "" if members == 1 else f"{len(flagged)} of {members} members: "
-        warnings.warn(
-            f"{model.path.name}: {who}{name!r} is NaN or infinite at time {at:g}", NonFiniteWarning, stacklevel=3
-        )
 
 
 # ------------------------------------------------------------------------------------------- adaptive
@@ -275,7 +226,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
 def lockstep_ok(spec: RunSpec, table: MemberTable, tables) -> bool:
     """Whether members can run in lockstep blocks (the compiled lockstep evaluation applies): a model
     without discrete state and with fixed time settings, no auxiliary that changes during the run
-    overridden, and shared lookup tables of the compiled sizes (or tables of each member's own)."""
+    overridden, and lookup tables shared by all members, of the compiled sizes."""
     layout = spec.model.layout
     if not layout.lockstep:
         return False
@@ -283,7 +234,7 @@ def lockstep_ok(spec: RunSpec, table: MemberTable, tables) -> bool:
     if dynamic & (set(spec.params) | set(table.values)):
         return False
     compiled = [len(x) for x in layout.table_x]
-    return tables.per_member or [int(n) for n in tables.lengths] == compiled
+    return not tables.per_member and [int(n) for n in tables.lengths] == compiled
 
 
 def _row_map(all_times: np.ndarray, wanted: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
@@ -297,3 +248,10 @@ def _row_map(all_times: np.ndarray, wanted: Sequence[float] | None) -> tuple[np.
             raise ParameterError(f"return_times: {t:g} is not an output time (every saveper from the initial time)")
         row_map[hits[0]] = row
     return row_map, wanted
+
+
+def _repeat(result: Result) -> Result:
+    if result.ensemble is None:
+        return simulate(result.spec, columns=result.names)
+    ensemble = result.ensemble
+    return simulate(result.spec, members=ensemble.members, columns=ensemble.columns, times=ensemble.times)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..compiler.ir import CONTROL_NAMES
+from ..compiler.frame import CONTROL_NAMES
 from ..errors import ModelError, ParameterError
 from .methods import Method
 from .methods import method as find_method
@@ -135,9 +135,13 @@ def check_time_settings(
     if final is None:
         raise ModelError(f"{where} FINAL TIME is not a number; give final_time")
     step = float(time_step) if time_step is not None else float(controls["time_step"])
-    if saveper is None:  # a model saving every step keeps doing so at a new time step
-        saveper = step if controls["saveper"] == controls["time_step"] else float(controls["saveper"])
-    settings = TimeSettings(start, float(final), step, float(saveper))
+    if saveper is not None:
+        every = float(saveper)
+    elif controls["saveper"] == controls["time_step"]:  # a model saving every step keeps doing so
+        every = step
+    else:
+        every = float(controls["saveper"])
+    settings = TimeSettings(start, float(final), step, every)
     if settings.time_step <= 0:
         raise ParameterError(f"{where} time_step = {settings.time_step:g}: must be greater than 0")
     if settings.saveper <= 0:
@@ -178,6 +182,10 @@ class RunSpec:
     method: Method
     ivp: IvpOptions = field(default_factory=IvpOptions)
     strict: bool = False
+
+    def __reduce__(self):  # pickles by value (mapping proxies do not pickle); the model by its cache entry
+        return (_rebuild_spec, (self.model, dict(self.params), dict(self.tables), dict(self.initial_values),
+                                self.time, self.method.name, self.ivp, self.strict))  # fmt: skip
 
     def replace(self, params: Mapping[str, Any] | None = None, **changes: Any) -> RunSpec:
         """A new specification with some settings changed (``params`` are merged), checked again."""
@@ -227,6 +235,11 @@ class RunSpec:
         if self.params:
             parts.append(", ".join(f"{k}={v:g}" for k, v in self.params.items()))
         return "; ".join(parts)
+
+
+def _rebuild_spec(model, params, tables, initial_values, time, method, ivp, strict) -> RunSpec:
+    return RunSpec(model, MappingProxyType(params), MappingProxyType(tables), MappingProxyType(initial_values),
+                   time, find_method(method), ivp, strict)  # fmt: skip
 
 
 def build_spec(

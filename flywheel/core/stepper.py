@@ -16,7 +16,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from .results import Result
-from .spec import RunSpec, check_runnable
+from .running import output_columns, prepared_workspace, report_problems
+from .spec import RunSpec, check_runnable, resolve_name
 from .workspace import Output
 
 
@@ -44,8 +45,6 @@ class Stepper:
     """Advance one run in steps. ``step_to(t)``, ``set(name=value)``, ``state``, ``values``, ``result()``."""
 
     def __init__(self, spec: RunSpec, columns: Sequence[str] | None = None, state: State | None = None):
-        from .simulate import output_columns, prepared_workspace
-
         check_runnable(spec.model)
         if not spec.method.fixed_step:
             raise ParameterError(f"a stepper uses a fixed-step method (euler, rk2, rk4), not {spec.method.name}")
@@ -100,8 +99,6 @@ class Stepper:
 
     def values(self, names: Sequence[str] | None = None) -> dict[str, float]:
         """Every named value (or those asked for) at the current time, without advancing."""
-        from .spec import resolve_name
-
         self._space.evaluate(self.time)
         V = self._space.first("V")
         model = self.spec.model
@@ -139,8 +136,6 @@ class Stepper:
         self._check()
 
     def _check(self) -> None:
-        from .simulate import report_problems
-
         report_problems(self.spec, self._space)
 
     def _step_index(self, time: float) -> int:

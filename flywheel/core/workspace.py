@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..compiler.frame import N_CONTROL, Frame
-from ..compiler.llvm_kernels import BLOCK
+from ..compiler.frame import BLOCK, N_CONTROL, Frame
 
 if TYPE_CHECKING:
     from .compiled import CompiledModel
@@ -105,6 +104,14 @@ class Workspace:
                      "bad_value", "bad_value_time"):  # fmt: skip
             setattr(self.frame, name, _ptr(a[name]))
         self.frame.ns = stages
+
+    def reset_flags(self) -> None:
+        """Forget blow-ups found by an earlier run in this workspace."""
+        a = self.arrays
+        a["bad_state"].fill(-1)
+        a["bad_value"].fill(-1)
+        a["bad_state_time"].fill(np.nan)
+        a["bad_value_time"].fill(np.nan)
 
     def member_rows(self, name: str) -> np.ndarray:
         """A per-member array as (rows, members), members in order (a copy)."""
