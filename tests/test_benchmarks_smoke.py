@@ -34,7 +34,10 @@ def test_bench_core_quick_runs_and_prints_ratios(tmp_path: Path) -> None:
         "ratio pysimlin/flywheel:",
         "100,000",
         "first load_model + first run:",
-        "cached load_model:",
+        "cached load_model + first run:",
+        "hardware floor:",
+        "every step returned:",
+        "`flywheel --help` in a new process:",
     ):
         assert line in out, f"{line!r} missing from the output:\n{out}"
     assert "flywheel vs PySD: max abs diff" in out

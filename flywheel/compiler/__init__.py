@@ -6,6 +6,7 @@ a JSON-able dict), so that it can be cached on disk and loaded later without PyS
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,16 +79,31 @@ def compile_model(path: Path) -> CompiledArtifacts:
     slots = assign(program, analysis, record)
     try:
         ir_text = str(build_module(program, analysis, slots, "base"))
-        lockstep_ir = str(build_module(program, analysis, slots, "lockstep")) if slots.layout.lockstep else None
     except UnsupportedConstructError as exc:
         raise UnsupportedConstructError(f"{path.name}: {exc}") from None
+    # LLVM compiles the base module with the GIL released: write the lockstep module's IR meanwhile
+    lockstep: list[str | None] = [None]
+
+    def write_lockstep() -> None:
+        try:
+            lockstep[0] = str(build_module(program, analysis, slots, "lockstep"))
+        except Exception:  # no lockstep module: ensembles run member by member
+            lockstep[0] = None
+
+    writer = threading.Thread(target=write_lockstep, name="flywheel-lockstep-ir")
+    if slots.layout.lockstep:
+        writer.start()
+    object_code = compile_ir(ir_text, "base")
+    if slots.layout.lockstep:
+        writer.join()
+        slots.layout.lockstep = lockstep[0] is not None
     meta = {
         "model_name": path.stem,
         "layout": slots.layout.to_dict(),
         "variables": _variables(program, analysis, elements),
         "dependencies": _named_dependencies(program, elements),
     }
-    return CompiledArtifacts(ir_text, lockstep_ir, compile_ir(ir_text), meta)
+    return CompiledArtifacts(ir_text, lockstep[0], object_code, meta)
 
 
 def _check_dynamic_controls(program: Program, analysis, path: Path) -> None:

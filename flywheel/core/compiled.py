@@ -146,7 +146,7 @@ class CompiledModel:
                     text = self.ir("lockstep")
                     if text is None:
                         raise ModelError(f"{self.path.name}: this model cannot run members in lockstep")
-                    code = compile_ir(text)
+                    code = compile_ir(text, "lockstep")
                     cache.write(self.key, {cache.object_name(host, "lockstep"): code})
                 self._lockstep = load_object(code, LOCKSTEP_ENTRY_POINTS)
             return self._lockstep
