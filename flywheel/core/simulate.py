@@ -75,8 +75,8 @@ def _single(spec: RunSpec, names: list[str]) -> Result:
     if spec.model.layout.dynamic_time:
         return _single_dynamic(spec, space, names, cols)
     grid = spec.time.grid
-    n_rows = int(grid.schedule.sum())
-    output = Output(np.empty((len(cols), 1, n_rows)), np.empty(n_rows), np.arange(n_rows, dtype=np.int64), cols)
+    n_rows = grid.n_saves
+    output = Output(np.empty((len(cols), 1, n_rows)), np.empty(n_rows), grid.rows, cols)
     space.run(grid.times, grid.schedule, spec.method.table, 0, grid.n_steps, True, output)
     report_problems(spec, space)
     return Result(spec, names, output.times, output.values)

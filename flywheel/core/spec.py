@@ -78,6 +78,17 @@ class TimeGrid:
     def save_times(self) -> np.ndarray:
         return self.times[self.schedule == 1]
 
+    @functools.cached_property
+    def n_saves(self) -> int:
+        return int(self.schedule.sum())
+
+    @functools.cached_property
+    def rows(self) -> np.ndarray:
+        """0, 1, ... for every output time: the row map of a run that keeps them all."""
+        rows = np.arange(self.n_saves, dtype=np.int64)
+        rows.setflags(write=False)
+        return rows
+
 
 @functools.lru_cache(maxsize=256)
 def time_grid(t0: float, dt: float, tf: float, saveper: float) -> TimeGrid:

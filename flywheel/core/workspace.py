@@ -95,6 +95,7 @@ class Workspace:
         a["bad_value"] = np.full(stride, -1, dtype=np.int64)
         a["bad_value_time"] = np.full(stride, np.nan)
         self.arrays = a
+        self._bound: dict[str, int] = {}  # id of the array each frame field points at (skip re-binding)
         self.frame = Frame()
         self.frame.stride = stride
         self.frame.n = n
@@ -145,7 +146,19 @@ class Workspace:
             P[:] = padded.reshape(values.shape[0], -1, self.width).transpose(1, 0, 2)
         self.arrays["ovm"][:] = override
 
+    def _bind(self, field: str, array: np.ndarray) -> None:
+        """Point a frame field at an array (once per array: runs reuse the time grid, the method and
+        the columns)."""
+        if self._bound.get(field) != id(array):
+            self.arrays[field] = array
+            setattr(self.frame, field, _ptr(array))
+            self._bound[field] = id(array)
+
     def set_tables(self, tables: Tables) -> None:
+        if self._bound.get("tables") == id(tables):
+            return
+        self._bound["tables"] = id(tables)
+        self.arrays["tables"] = tables  # keeps the id valid while bound
         x = np.ascontiguousarray(tables.x if tables.x.size else np.zeros((1, 1)))
         y = np.ascontiguousarray(tables.y if tables.y.size else np.zeros((1, 1)))
         offsets = np.ascontiguousarray(tables.offsets if tables.offsets.size else np.zeros(1, dtype=np.int64))
@@ -179,15 +192,12 @@ class Workspace:
             output: Output, nsave: int = 0, init_first: bool = False) -> int:  # fmt: skip
         """Step from step ``k0`` to ``k1``; returns the number of output times passed so far."""
         f = self.frame
-        a = self.arrays
-        a["times"], a["schedule"] = grid_times, schedule
-        a["bt_a"], a["bt_b"], a["bt_c"] = table.a_flat, table.b, table.c
-        a["out"], a["out_t"], a["row_map"], a["cols"] = output.values, output.times, output.row_map, output.cols
-        f.times, f.schedule = _ptr(grid_times), _ptr(schedule)
-        f.bt_a, f.bt_b, f.bt_c = _ptr(table.a_flat), _ptr(table.b), _ptr(table.c)
+        for field, array in (("times", grid_times), ("schedule", schedule), ("bt_a", table.a_flat), ("bt_b", table.b),
+                             ("bt_c", table.c), ("out", output.values), ("out_t", output.times),
+                             ("row_map", output.row_map), ("cols", output.cols)):  # fmt: skip
+            self._bind(field, array)
         f.ns = table.stages
         f.k0, f.k1, f.final = k0, k1, int(final)
-        f.out, f.out_t, f.row_map, f.cols = _ptr(output.values), _ptr(output.times), _ptr(output.row_map), _ptr(output.cols)
         f.n_row_map, f.ncols, f.member0 = len(output.row_map), len(output.cols), output.member0
         f.out_col_stride = output.values.shape[1] * output.values.shape[2]
         f.out_member_stride = output.values.shape[2]
@@ -225,6 +235,7 @@ class Workspace:
             array = value.copy()
             self.arrays[name] = array
             setattr(self.frame, name, _ptr(array))
+            self._bound.pop(name, None)
         self.frame.d_rows = self.arrays["D"].shape[1]
 
 
