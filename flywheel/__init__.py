@@ -21,6 +21,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real imports
+    from .analysis.equilibria import equilibria
+    from .analysis.game import Game
+    from .analysis.tipping import tipping
     from .core import (
         METHODS,
         IvpOptions,
@@ -44,11 +47,13 @@ _LAZY = {
     "RangeWarning": "core", "Result": "core", "RunSpec": "core", "State": "core", "Stepper": "core",
     "VariableInfo": "core", "build_spec": "core", "load_model": "core", "simulate": "core",
     "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
+    "Game": "analysis.game", "tipping": "analysis.tipping", "equilibria": "analysis.equilibria",
 }  # fmt: skip
 
 __all__ = [
     "METHODS",
     "FlywheelError",
+    "Game",
     "IvpOptions",
     "Model",
     "ModelError",
@@ -68,10 +73,12 @@ __all__ = [
     "UnsupportedConstructError",
     "VariableInfo",
     "build_spec",
+    "equilibria",
     "load_model",
     "load_profile",
     "load_scenario",
     "simulate",
+    "tipping",
 ]
 __version__ = "0.2.0"
 

@@ -338,3 +338,5 @@ class Program:
     controls: dict[str, str] = field(default_factory=dict)
     # keys of named variables whose equation is A FUNCTION OF (incomplete): they cannot run
     incomplete: list[str] = field(default_factory=list)
+    # keys of named variables whose equation is GAME(x): decisions a player may hold
+    decisions: list[str] = field(default_factory=list)

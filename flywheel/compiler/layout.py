@@ -41,6 +41,7 @@ class Layout:
     # change during the run) and expects every table with its compiled number of points
     dynamic_params: list[str] = field(default_factory=list)
     lockstep: bool = False  # the model can run members in lockstep vectors (continuous, fixed time settings)
+    decisions: list[str] = field(default_factory=list)  # names of GAME variables, in model order
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -155,6 +156,7 @@ def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) 
     layout.static_value_rows = [value[k] for k in value if k in analysis.static or k in controls]
     names = {a.key: a.name for a in program.auxes}
     layout.incomplete = [names[k] for k in program.incomplete if names.get(k)]
+    layout.decisions = [names[k] for k in program.decisions if names.get(k)]
     layout.dynamic_params = [names[k] for k in param if k not in analysis.static]
     layout.lockstep = not (layout.dynamic_time or layout.has_discrete_state) and all(
         c.kind == "smooth" or c.order <= UNROLL_DELAY for c in program.chains

@@ -61,7 +61,6 @@ _LOOKUP_CALLS = {"lookup_extrapolate": "extrapolate", "lookup_forward": "forward
 _ARITHMETIC = {"+", "-", "*", "/", "^"}
 _COMPARISON = {"=", "<>", "<", "<=", ">", ">="}
 _UNSUPPORTED_STRUCTURES = {
-    ae.GameStructure: "GAME",
     ae.DataStructure: "data variables",
     ae.GetLookupsStructure: "GET LOOKUPS",
     ae.GetDataStructure: "GET DATA",
@@ -200,7 +199,12 @@ class Lowerer:
             initial = self.lower(ast.initial, scope)
             self.program.stocks.append(Stock(key, flow, initial, name, bool(ast.non_negative)))
             return "stock"
-        expr = self.lower(ast, scope)
+        if isinstance(ast, ae.GameStructure) and name is not None:
+            # GAME(x): x outside gaming mode (as Vensim); the variable is a decision a player may hold
+            self.program.decisions.append(key)
+            expr = self.lower(ast.expression, scope)
+        else:
+            expr = self.lower(ast, scope)
         if isinstance(expr, Incomplete) and name is not None:
             self.program.incomplete.append(key)
         unchangeable = isinstance(component, am.AbstractUnchangeableConstant)
@@ -323,6 +327,10 @@ class Lowerer:
         if len(raw_args) not in counts:
             raise self.unsupported(f"{name.upper()} with {len(raw_args)} arguments")
         return [self.lower(a, scope) for a in raw_args]
+
+    def _game(self, node: ae.GameStructure, scope: _Scope) -> Node:
+        raise self.unsupported("GAME inside a larger expression (write the decision as its own variable: "
+                               "Decision = GAME(x))")
 
     def _inline_lookup(self, node: ae.InlineLookupsStructure, scope: _Scope) -> Node:
         arg = self.lower(node.argument, scope)
@@ -516,6 +524,7 @@ _HANDLERS: dict[type, Callable] = {
     ae.LogicStructure: Lowerer._logic,
     ae.CallStructure: Lowerer._call,
     ae.InlineLookupsStructure: Lowerer._inline_lookup,
+    ae.GameStructure: Lowerer._game,
     ae.IntegStructure: Lowerer._integ,
     ae.SmoothStructure: Lowerer._smooth,
     ae.SmoothNStructure: Lowerer._smooth,

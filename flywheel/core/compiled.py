@@ -63,6 +63,7 @@ class Layout:
     incomplete: tuple[str, ...]
     dynamic_params: tuple[str, ...]
     lockstep: bool
+    decisions: tuple[str, ...]
 
     @classmethod
     def from_dict(cls, data: dict) -> Layout:

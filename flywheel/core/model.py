@@ -70,6 +70,11 @@ class Model:
         return self.compiled.layout.has_discrete_state
 
     @property
+    def decisions(self) -> list[str]:
+        """Variables whose equation is GAME(x): the decisions a player of ``flywheel.Game`` holds."""
+        return list(self.compiled.layout.decisions)
+
+    @property
     def incomplete(self) -> list[str]:
         """Variables whose equation is A FUNCTION OF (the model has structure but cannot run)."""
         return list(self.compiled.layout.incomplete)

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import ParameterError
 from .results import Result
 from .running import output_columns, prepared_workspace, report_problems
-from .spec import RunSpec, check_runnable, resolve_name
+from .spec import RunSpec, build_spec, check_runnable, resolve_name
 from .workspace import Output
 
 
@@ -39,6 +39,16 @@ class State:
 
     def __repr__(self) -> str:
         return f"<State of {self.spec.model.name} at time {self.time:g}>"
+
+
+def model_spec(model, params: dict, base: RunSpec) -> RunSpec:
+    """``base`` with exactly ``params`` (not merged), its time settings, method and strictness kept."""
+    t = base.time
+    condition = (t.initial_time, dict(base.initial_values)) if base.initial_values else None
+    return build_spec(
+        model, params, initial_condition=condition, time_step=t.time_step, final_time=t.final_time,
+        saveper=t.saveper, method=base.method, strict=base.strict, ivp_options=base.ivp,
+    )  # fmt: skip
 
 
 class Stepper:
@@ -151,19 +161,34 @@ class Stepper:
 
     # ------------------------------------------------------------------ changing constants
     def set(self, values: Mapping[str, Any] | None = None, /, **named: Any) -> Stepper:
-        """Change constants (or lookups) from the current time on; values fixed at initialisation that
-        depend on them are recomputed, INITIAL values and stocks are kept."""
+        """Change constants (or lookups, or hold any auxiliary at a value) from the current time on;
+        values fixed at initialisation that depend on them are recomputed, INITIAL values and stocks
+        are kept."""
         changes = {**(values or {}), **named}
-        if not changes:
-            return self
+        if changes:
+            self._use(self.spec.replace(params=changes))
+        return self
+
+    def release(self, *names: str) -> Stepper:
+        """Let variables set with ``set`` follow their own equations again (from the current time on)."""
+        model = self.spec.model
+        dropped = {resolve_name(model, name) for name in names}
+        if dropped & set(self.spec.params):
+            kept = {k: v for k, v in self.spec.params.items() if k not in dropped}
+            kept.update({k: v for k, v in self.spec.tables.items() if k not in dropped})
+            base = self.spec
+            spec = model_spec(model, kept, base)
+            self._use(spec)
+        return self
+
+    def _use(self, spec: RunSpec) -> None:
         if self._finished:
             raise ParameterError("the run has ended; nothing can be set")
-        self.spec = self.spec.replace(params=changes)
-        values_vector, override = self.spec.vector
+        self.spec = spec
+        values_vector, override = spec.vector
         self._space.set_params(values_vector, override)
-        self._space.set_tables(self.spec.table_set)
+        self._space.set_tables(spec.table_set)
         self._space.statics()
-        return self
 
     # ------------------------------------------------------------------ results
     def result(self, since_state: bool = False) -> Result:
