@@ -130,7 +130,7 @@ def test_unsupported_constructs_name_construct_variable_and_file(tmp_path) -> No
     cases = {
         "RANDOM UNIFORM": equation("Noise", "RANDOM UNIFORM(0, 1, 3)"),
         "subscripts": "Region: north, south\n\t~\t~\t|\n\n" + equation("Noise[Region]", "1"),
-        "GAME": equation("Noise", "GAME(3)"),
+        "GAME inside a larger expression": equation("Noise", "1 + GAME(3)"),
     }
     for construct, body in cases.items():
         path = write_model(tmp_path, body, name=f"m_{construct.split()[0].lower()}.mdl")
