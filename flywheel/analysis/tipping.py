@@ -53,6 +53,7 @@ class Tipping:
     outcomes: np.ndarray  # the outcome at each
     own_value: float | None  # the scenario's (or the model's) value of the input
     title: str = ""
+    level: float | None = None
     evaluations: int = 0
     diverged: int = 0
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -68,7 +69,7 @@ class Tipping:
         return pd.DataFrame(rows, columns=["threshold", "tolerance", "outcome_below", "outcome_above", "jump"])
 
     def report(self) -> str:
-        lines = [f"Tipping points of {self.outcome} at {self.at:g} as {self.input} goes from "
+        lines = [f"Tipping points of {self.outcome} at {self.at:g}{self._level_text()} as {self.input} goes from "
                  f"{self.sweep[0]:g} to {self.sweep[-1]:g} ({len(self.sweep)} values, {self.evaluations} runs)"]  # fmt: skip
         if not self.thresholds:
             lines.append("  no jump: the outcome changes smoothly over the whole range")
@@ -81,6 +82,9 @@ class Tipping:
             lines.append(f"  {self.diverged} runs blew up (NaN/inf) and are left out")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+    def _level_text(self) -> str:
+        return f" (crossing {self.level:g})" if self.level is not None else ""
 
     def plot(self, units: str = "", outcome_units: str = "") -> Figure:
         """Long-run outcome against the input, bifurcation-diagram style: thresholds and own value marked."""
@@ -95,6 +99,8 @@ class Tipping:
                         textcoords="offset points", color="#D55E00", fontsize=11, fontweight="bold")  # fmt: skip
         if self.own_value is not None:
             ax.axvline(self.own_value, color="0.25", linewidth=1.2, linestyle=":", label="this scenario")
+        if self.level is not None:
+            ax.axhline(self.level, color="0.5", linewidth=1.0, linestyle="-.", label=f"level {self.level:g}")
         ax.set_xlabel(f"{self.input}" + (f" ({units})" if units else ""), fontsize=12)
         ax.set_ylabel(f"{self.outcome}" + (f" ({outcome_units})" if outcome_units else "") + f" at {self.at:g}", fontsize=12)
         ax.set_title(self.title or f"Where {self.outcome} tips as {self.input} changes", loc="left", fontsize=14, fontweight="bold")
@@ -116,11 +122,16 @@ def tipping(
     n: int = 1000,
     final_time: float | None = None,
     steepness: float = 8.0,
+    level: float | None = None,
 ) -> Tipping:
-    """Sweep ``lever`` over ``[low, high]`` (``n`` values), find every jump of ``outcome`` (read at time
-    ``at``, default the final time; ``final_time`` extends the run for a long-run outcome), and refine
-    each threshold to ``tol``. A jump is a step between neighbouring values larger than ``steepness``
-    times the median step and than 2% of the outcome's range."""
+    """Sweep ``lever`` over ``[low, high]`` (``n`` values), find where ``outcome`` (read at time ``at``,
+    default the final time; ``final_time`` extends the run for a long-run outcome) tips, and refine each
+    threshold to ``tol``.
+
+    Without ``level``, a tipping point is a jump: a step between neighbouring values larger than
+    ``steepness`` times the median step (and than 0.5% of the outcome's range), i.e. a discontinuity or
+    a change far steeper than the rest of the sweep. With ``level``, it is where the outcome crosses that
+    level (e.g. long-run attainment 0.8: "in the trap" below it)."""
     model, spec, title = _model_and_spec(model_or_scenario, final_time)
     constants, label, own = _input(model, spec, lever)
     for name in constants:
@@ -141,10 +152,11 @@ def tipping(
     runs, diverged = n, int(bad.sum())
     ok = ~bad
     thresholds = []
-    for i in _jumps(xs[ok], ys[ok], steepness):
+    brackets = _crossings(ys[ok], level) if level is not None else _jumps(xs[ok], ys[ok], steepness)
+    for i in brackets:
         left, right = xs[ok][i], xs[ok][i + 1]
         y_left, y_right = ys[ok][i], ys[ok][i + 1]
-        middle = 0.5 * (y_left + y_right)
+        middle = 0.5 * (y_left + y_right) if level is None else level
         rising = y_right > y_left
         while right - left > tol:
             inside = np.linspace(left, right, _ROUND + 2)[1:-1]
@@ -165,7 +177,13 @@ def tipping(
     if not ok.any():
         notes = ("every run blew up: no outcome to read",)
     return Tipping(label, tuple(constants), outcome, read_at, tuple(thresholds), xs, np.where(bad, np.nan, ys), own,
-                   title, runs, diverged, notes)  # fmt: skip
+                   title, level, runs, diverged, notes)  # fmt: skip
+
+
+def _crossings(ys: np.ndarray, level: float) -> list[int]:
+    """Indices i where ys crosses ``level`` between i and i+1."""
+    above = ys >= level
+    return [int(i) for i in np.flatnonzero(above[1:] != above[:-1])]
 
 
 def _jumps(xs: np.ndarray, ys: np.ndarray, steepness: float) -> list[int]:
@@ -176,7 +194,7 @@ def _jumps(xs: np.ndarray, ys: np.ndarray, steepness: float) -> list[int]:
     span = float(np.nanmax(ys) - np.nanmin(ys))
     if span == 0 or not np.isfinite(span):
         return []
-    floor = max(steepness * float(np.median(steps)), 0.02 * span)
+    floor = max(steepness * float(np.median(steps)), 0.005 * span)
     steep = steps > floor
     found = []
     i = 0

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import listing, runs, verifying
+from . import listing, runs, tipping, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, verifying)
+COMMAND_MODULES = (runs, listing, tipping, verifying)
 
 _MAIN_EPILOG = """\
 examples:
