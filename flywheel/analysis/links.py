@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import ModelError
 from .structure import Structure, causal_structure
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ def spec_for(model: Model, scenario: Any = None, method: str = "euler"):
     dict) or of the model's defaults, with ``method``."""
     from ..core import RunSpec
 
+    if model.compiled.layout.dynamic_time:
+        raise ModelError(f"{model.path.name}: TIME STEP or SAVEPER change during the run; link and loop scores "
+                         "need them constant")
     if scenario is None:
         spec = model.spec(method=method)
     elif isinstance(scenario, RunSpec):
@@ -70,8 +74,10 @@ def _points(model: Model, structure: Structure, spec, samples: int, seed: int):
             ranges = None
         if ranges is not None and len(ranges):
             draw = ranges.sample(samples, seed)
-            sample_steps = steps[np.linspace(1, len(steps) - 1, SAMPLE_POINTS).round().astype(int)]
+            saves = np.flatnonzero(grid.schedule)
+            sample_steps = np.unique(saves[np.linspace(1, len(saves) - 1, SAMPLE_POINTS).round().astype(int)])
             times = [float(grid.times[k]) for k in sample_steps]
+            sample_states = states_at(spec, list(sample_steps)) if model.compiled.layout.n_states else None
             ds = model.run_ensemble(draw, return_times=times, base=spec, lockstep=False)
             stock_row = model.compiled.layout.stock_index
             for m in range(samples):
@@ -79,7 +85,7 @@ def _points(model: Model, structure: Structure, spec, samples: int, seed: int):
                     continue
                 for j, k in enumerate(sample_steps):
                     vals = np.array([float(ds[n].values[m, j]) if n in ds else np.nan for n in names])
-                    st = states[list(steps).index(k)].copy()
+                    st = sample_states[j].copy() if sample_states is not None else np.zeros(0)
                     for stock, row in stock_row.items():
                         st[row] = vals[names.index(stock)]
                     points.append((times[j], vals, st, "sampled"))
