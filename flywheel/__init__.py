@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real 
         load_model,
         simulate,
     )
+    from .analysis import links, loop_dominance, loops
     from .scenarios import Profile, Scenario, load_profile, load_scenario
 
 _LAZY = {
@@ -44,6 +45,7 @@ _LAZY = {
     "RangeWarning": "core", "Result": "core", "RunSpec": "core", "State": "core", "Stepper": "core",
     "VariableInfo": "core", "build_spec": "core", "load_model": "core", "simulate": "core",
     "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
+    "links": "analysis", "loops": "analysis", "loop_dominance": "analysis",
 }  # fmt: skip
 
 __all__ = [
@@ -68,9 +70,12 @@ __all__ = [
     "UnsupportedConstructError",
     "VariableInfo",
     "build_spec",
+    "links",
     "load_model",
     "load_profile",
     "load_scenario",
+    "loop_dominance",
+    "loops",
     "simulate",
 ]
 __version__ = "0.2.0"

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import listing, runs, verifying
+from . import listing, loops, runs, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, verifying)
+COMMAND_MODULES = (runs, listing, verifying, loops)
 
 _MAIN_EPILOG = """\
 examples:
