@@ -37,7 +37,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real 
         load_model,
         simulate,
     )
-    from .analysis import links, loop_dominance, loops
+    from .analysis.dominance import loop_dominance
+    from .analysis.links import links
+    from .analysis.loops import loops
     from .scenarios import Profile, Scenario, load_profile, load_scenario
 
 _LAZY = {
@@ -45,7 +47,7 @@ _LAZY = {
     "RangeWarning": "core", "Result": "core", "RunSpec": "core", "State": "core", "Stepper": "core",
     "VariableInfo": "core", "build_spec": "core", "load_model": "core", "simulate": "core",
     "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
-    "links": "analysis", "loops": "analysis", "loop_dominance": "analysis",
+    "links": "analysis.links", "loops": "analysis.loops", "loop_dominance": "analysis.dominance",
 }  # fmt: skip
 
 __all__ = [
