@@ -21,6 +21,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real imports
+    from .analysis.dominance import loop_dominance
+    from .analysis.links import links
+    from .analysis.loops import loops
     from .core import (
         METHODS,
         IvpOptions,
@@ -37,9 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real 
         load_model,
         simulate,
     )
-    from .analysis.dominance import loop_dominance
-    from .analysis.links import links
-    from .analysis.loops import loops
     from .scenarios import Profile, Scenario, load_profile, load_scenario
 
 _LAZY = {

@@ -83,7 +83,7 @@ def _points(model: Model, structure: Structure, spec, samples: int, seed: int):
             for m in range(samples):
                 if bool(ds["diverged"].values[m]):
                     continue
-                for j, k in enumerate(sample_steps):
+                for j, _k in enumerate(sample_steps):
                     vals = np.array([float(ds[n].values[m, j]) if n in ds else np.nan for n in names])
                     st = sample_states[j].copy() if sample_states is not None else np.zeros(0)
                     for stock, row in stock_row.items():
@@ -97,7 +97,6 @@ def links(model: Model, scenario: Any = None, *, samples: int = SAMPLES, seed: i
     found numerically (see the module docstring). Columns: source, target, polarity, via ("flow" into a
     stock, "smooth"/"delay"/"trend" through a builtin, else ""), where (for ±: where each sign holds),
     points (the number of points where the derivative was not zero)."""
-    import pandas as pd
 
     structure = causal_structure(model)
     return link_table(structure, spec_for(model, scenario), samples=samples, seed=seed)

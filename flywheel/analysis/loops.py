@@ -118,10 +118,7 @@ def loop_table(structure: Structure, link_polarity: dict[tuple[str, str], str], 
     for cycle in elementary_cycles(structure, limit):
         links = list(zip(cycle, cycle[1:] + cycle[:1], strict=True))
         signs = [link_polarity.get(link, "?") for link in links]
-        if any(s not in "+-" for s in signs):
-            polarity = "?"
-        else:
-            polarity = "B" if signs.count("-") % 2 else "R"
+        polarity = "?" if any(s not in "+-" for s in signs) else "B" if signs.count("-") % 2 else "R"
         rows.append({"polarity": polarity, "length": len(cycle), "variables": tuple(cycle),
                      "stocks": tuple(n for n in cycle if structure.kind(n) == "stock"),
                      "delays": sum(1 for s, t in links if structure.via(s, t) in ("smooth", "delay", "trend"))})  # fmt: skip

@@ -70,7 +70,7 @@ def animation_bytes(model, ds: xr.Dataset, df: pd.DataFrame, variable: str, fmt:
                    ec="#333333" if stock else "none", lw=1.8 if stock else 0)  # fmt: skip
         texts[name] = ax.text(x, y, _label(name), ha="center", va="center", fontsize=font, bbox=box, zorder=3)
     arrows = {}
-    for (s, t), info in layout.links.items():
+    for (s, t), _info in layout.links.items():
         (x0, y0), (x1, y1) = layout.nodes[s], layout.nodes[t]
         arrow = FancyArrowPatch((x0, y0), (x1, y1), connectionstyle="arc3,rad=0.12", arrowstyle="-|>",
                                 mutation_scale=12, color="#9a9a9a", lw=1.0, shrinkA=22, shrinkB=22, zorder=1)  # fmt: skip

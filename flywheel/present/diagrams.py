@@ -268,10 +268,9 @@ def stock_flow_diagram(structure: Structure, polarity: dict[tuple[str, str], str
         g.edge(source, valve, arrowhead="none", penwidth="5", color="#1f3b63")
         g.edge(valve, target, penwidth="5", color="#1f3b63", arrowsize="0.7")
         for s in structure.graph.predecessors(f):
-            if s not in stocks:
-                if s not in shown_aux:
-                    g.node(_id(s), label=_label(s), shape="plaintext", fontcolor="#333333")
-                    shown_aux.add(s)
+            if s not in stocks and s not in shown_aux:
+                g.node(_id(s), label=_label(s), shape="plaintext", fontcolor="#333333")
+                shown_aux.add(s)
             g.edge(_id(s), valve, style="solid", color="#999999", penwidth="0.9", arrowsize="0.5",
                    constraint="false")  # fmt: skip
     return Diagram(g.pipe(format="svg", engine="dot"), g.pipe(format="png", engine="dot"))

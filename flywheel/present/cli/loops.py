@@ -141,7 +141,13 @@ def _resolve_focus(model, focus: str, table) -> str:
 def cmd_diagram(args: argparse.Namespace) -> int:
     from ...analysis.loops import link_polarities, load_loop_names, loop_table
     from ...analysis.structure import causal_structure
-    from ..diagrams import causal_loop_diagram, default_markers, loops_for, require_graphviz, stock_flow_diagram
+    from ..diagrams import (
+        causal_loop_diagram,
+        default_markers,
+        loops_for,
+        require_graphviz,
+        stock_flow_diagram,
+    )
     from ..output import check_can_write, write_files
 
     require_graphviz()
