@@ -21,8 +21,11 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real imports
+    from .analysis.dominance import loop_dominance
     from .analysis.equilibria import equilibria
     from .analysis.game import Game
+    from .analysis.links import links
+    from .analysis.loops import loops
     from .analysis.tipping import tipping
     from .core import (
         METHODS,
@@ -48,6 +51,7 @@ _LAZY = {
     "VariableInfo": "core", "build_spec": "core", "load_model": "core", "simulate": "core",
     "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
     "Game": "analysis.game", "tipping": "analysis.tipping", "equilibria": "analysis.equilibria",
+    "links": "analysis.links", "loops": "analysis.loops", "loop_dominance": "analysis.dominance",
 }  # fmt: skip
 
 __all__ = [
@@ -74,9 +78,12 @@ __all__ = [
     "VariableInfo",
     "build_spec",
     "equilibria",
+    "links",
     "load_model",
     "load_profile",
     "load_scenario",
+    "loop_dominance",
+    "loops",
     "simulate",
     "tipping",
 ]

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import listing, runs, tipping, verifying
+from . import listing, loops, runs, tipping, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, tipping, verifying)
+COMMAND_MODULES = (runs, listing, loops, tipping, verifying)
 
 _MAIN_EPILOG = """\
 examples:

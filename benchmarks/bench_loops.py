@@ -1,0 +1,58 @@
+"""Speed of the loop analyses against pysimlin, side by side in one run (not a test).
+
+    PYTHONPATH=. python3 benchmarks/bench_loops.py [scenario.toml]
+
+loop_dominance on a flywheel scenario vs pysimlin's run() with and without its loop analysis; loops()
+and links() warm. Prints the median of repeated calls and the ratios."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import flywheel
+from flywheel.scenarios import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def median_time(fn, repeat: int = 20) -> float:
+    fn()  # warm
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    scenario_path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "scenarios" / "shock_add_overlays.toml"
+    model_path = ROOT / "models" / "evil_sales_flywheel.mdl"
+    model = flywheel.load_model(model_path)
+    scenario = load_scenario(scenario_path, model)
+    ours = median_time(lambda: flywheel.loop_dominance(model, scenario))
+    loops = median_time(lambda: flywheel.loops(model))
+    links = median_time(lambda: flywheel.links(model, scenario), repeat=5)
+    print(f"flywheel loop_dominance ({scenario_path.stem}): {ours * 1e3:8.2f} ms")
+    print(f"flywheel loops (warm):                        {loops * 1e3:8.2f} ms   (target < 50 ms)")
+    print(f"flywheel links (warm, with sampled checks):   {links * 1e3:8.2f} ms   (target < 500 ms)")
+    try:
+        import simlin
+    except ImportError:
+        print("pysimlin is not installed: no comparison")
+        return
+    overrides = {k.lower().replace(" ", "_"): v for k, v in scenario.params.items()}
+    sm = simlin.load(str(model_path))
+    with_loops = median_time(lambda: sm.run(overrides=overrides))
+    without = median_time(lambda: sm.run(overrides=overrides, analyze_loops=False))
+    print(f"pysimlin run() with loop analysis:            {with_loops * 1e3:8.2f} ms")
+    print(f"pysimlin run() without loop analysis:         {without * 1e3:8.2f} ms")
+    print(f"ratio loop_dominance / pysimlin with loops:   {ours / with_loops:8.2f}x")
+    print(f"ratio loop_dominance / pysimlin without:      {ours / without:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()

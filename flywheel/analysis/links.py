@@ -1,0 +1,204 @@
+"""Link polarity from the equations: the sign of each causal link's partial derivative, checked
+numerically along a run and at sampled points of the documented ranges.
+
+Each link x -> z is differentiated by central differences of z's own compiled equation (every other
+input held, ``flywheel.core.probe.Probe``); a link into a stock differentiates the stock's net flow, so
+an inflow is + and an outflow - (the stock-and-flow convention). SMOOTH, DELAY and TREND count as one
+link from their input to their output with the builtin's polarity (+). A link whose sign is not the
+same at every point is marked ``±`` and the ``where`` column says where each sign was found.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import ModelError
+from .structure import Structure, causal_structure
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..core import Model
+
+RUN_POINTS = 16  # times along the run
+SAMPLES = 6  # parameter sets drawn from the documented ranges
+SAMPLE_POINTS = 4  # times along each sampled run
+_REL_H = 1e-6
+
+
+def spec_for(model: Model, scenario: Any = None, method: str = "euler"):
+    """The run specification of a scenario (a ``Scenario``, a scenario file path, a RunSpec, a parameter
+    dict) or of the model's defaults, with ``method``."""
+    from ..core import RunSpec
+
+    if model.compiled.layout.dynamic_time:
+        raise ModelError(f"{model.path.name}: TIME STEP or SAVEPER change during the run; link and loop scores "
+                         "need them constant")
+    if scenario is None:
+        spec = model.spec(method=method)
+    elif isinstance(scenario, RunSpec):
+        spec = scenario
+    elif isinstance(scenario, dict):
+        spec = model.spec(scenario, method=method)
+    else:
+        if not hasattr(scenario, "spec"):
+            from ..scenarios import load_scenario
+
+            scenario = load_scenario(scenario, model)
+        spec = scenario.spec(model)
+    if spec.method.name != method:
+        spec = spec.replace(method=method)
+    return spec
+
+
+def _points(model: Model, structure: Structure, spec, samples: int, seed: int):
+    """Evaluation points: (time, named values, states, label) along the run and at sampled inputs."""
+    from ..core import simulate
+    from ..core.probe import states_at
+    from .ranges import load_ranges
+
+    grid = spec.time.grid
+    steps = np.unique(np.linspace(0, grid.n_steps, RUN_POINTS).round().astype(int))
+    every = spec.replace(saveper=spec.time.time_step) if spec.time.saveper != spec.time.time_step else spec
+    result = simulate(every)
+    names = list(result.names)
+    values = result.values[:, 0, steps].T
+    states = states_at(spec, list(steps)) if model.compiled.layout.n_states else np.zeros((len(steps), 0))
+    points = [(float(grid.times[k]), values[i], states[i], "run") for i, k in enumerate(steps)]
+    if samples:
+        try:
+            ranges = load_ranges(None, model)
+        except Exception:  # no documented ranges: the run alone
+            ranges = None
+        if ranges is not None and len(ranges):
+            draw = ranges.sample(samples, seed)
+            saves = np.flatnonzero(grid.schedule)
+            sample_steps = np.unique(saves[np.linspace(1, len(saves) - 1, SAMPLE_POINTS).round().astype(int)])
+            times = [float(grid.times[k]) for k in sample_steps]
+            sample_states = states_at(spec, list(sample_steps)) if model.compiled.layout.n_states else None
+            ds = model.run_ensemble(draw, return_times=times, base=spec, lockstep=False)
+            stock_row = model.compiled.layout.stock_index
+            for m in range(samples):
+                if bool(ds["diverged"].values[m]):
+                    continue
+                for j, _k in enumerate(sample_steps):
+                    vals = np.array([float(ds[n].values[m, j]) if n in ds else np.nan for n in names])
+                    st = sample_states[j].copy() if sample_states is not None else np.zeros(0)
+                    for stock, row in stock_row.items():
+                        st[row] = vals[names.index(stock)]
+                    points.append((times[j], vals, st, "sampled"))
+    return names, points
+
+
+def links(model: Model, scenario: Any = None, *, samples: int = SAMPLES, seed: int = 0) -> pd.DataFrame:
+    """Every causal link between named variables that change, with its polarity ("+", "-" or "±")
+    found numerically (see the module docstring). Columns: source, target, polarity, via ("flow" into a
+    stock, "smooth"/"delay"/"trend" through a builtin, else ""), where (for ±: where each sign holds),
+    points (the number of points where the derivative was not zero)."""
+
+    structure = causal_structure(model)
+    return link_table(structure, spec_for(model, scenario), samples=samples, seed=seed)
+
+
+def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int = 0) -> pd.DataFrame:
+    import pandas as pd
+
+    from ..core.probe import Probe
+    from .ltm import _aux_groups
+
+    model = structure.model
+    names, points = _points(model, structure, spec, samples, seed)
+    pos = {n: i for i, n in enumerate(names)}
+    vpos = {n: i for i, n in enumerate(model.compiled.layout.value_names)}
+    stock_row = model.compiled.layout.stock_index
+    holdable = [n for n in model.compiled.layout.param_slots if n in pos]
+    rows: list[dict] = []
+    pairs = [(s, t) for t, sources in structure.edges.items() for s in sources]
+    fixed = {}  # builtin links: the builtin's polarity
+    numeric = []
+    for s, t in pairs:
+        builtin = structure.builtins.get(t)
+        if builtin is not None:
+            fixed[(s, t)] = ("+", "") if s in builtin.input_names else ("±", f"the {builtin.kind} time: the sign "
+                                                                          "follows whether the input is above the output")
+        else:
+            numeric.append((s, t))
+    signs: dict[tuple[str, str], list[tuple[float, str, int]]] = {p: [] for p in numeric}
+    stocks_targets = [p for p in numeric if structure.kind(p[1]) == "stock"]
+    aux_targets = sorted({t for _, t in numeric if structure.kind(t) != "stock"})
+    groups = [(stocks_targets, frozenset())] if stocks_targets else []
+    for group in _aux_groups(structure, aux_targets):
+        members = set(group)
+        groups.append(([p for p in numeric if p[1] in members], frozenset(members)))
+    for group_pairs, computed in groups:
+        if not group_pairs:
+            continue
+        held_names = [h for h in holdable if h not in computed]
+        n = 2 * len(group_pairs)
+        probe = Probe(spec, n)
+        by_time: dict[float, list[int]] = {}
+        for i, point in enumerate(points):
+            by_time.setdefault(point[0], []).append(i)
+        for time, indexes in by_time.items():
+            for i in indexes:
+                _, vals, st, label = points[i]
+                held = np.repeat(vals[[pos[h] for h in held_names]][None, :], n, axis=0)
+                states = np.repeat(st[None, :], n, axis=0)
+                steps = np.zeros(len(group_pairs))
+                hpos = {h: k for k, h in enumerate(held_names)}
+                for m, (s, _t) in enumerate(group_pairs):
+                    x = vals[pos[s]]
+                    h = _REL_H * max(1.0, abs(x))
+                    steps[m] = h
+                    if s in stock_row:
+                        states[2 * m, stock_row[s]] = x + h
+                        states[2 * m + 1, stock_row[s]] = x - h
+                    else:
+                        held[2 * m, hpos[s]] = x + h
+                        held[2 * m + 1, hpos[s]] = x - h
+                V, D = probe.evaluate(time, states, {h: held[:, k] for k, h in enumerate(held_names)})
+                for m, (s, t) in enumerate(group_pairs):
+                    if structure.kind(t) == "stock":
+                        up, down = D[2 * m, stock_row[t]], D[2 * m + 1, stock_row[t]]
+                    else:
+                        up, down = V[2 * m, vpos[t]], V[2 * m + 1, vpos[t]]
+                    derivative = (up - down) / (2 * steps[m])
+                    scale = max(abs(up), abs(down), 1e-300)
+                    if np.isfinite(derivative) and abs(up - down) > 1e-9 * scale:
+                        signs[(s, t)].append((time, label, 1 if derivative > 0 else -1))
+    for s, t in pairs:
+        if (s, t) in fixed:
+            polarity, where = fixed[(s, t)]
+            count = len(points)
+        else:
+            found = signs[(s, t)]
+            polarity, where = _polarity(found, len(points))
+            count = len(found)
+        rows.append({"source": s, "target": t, "polarity": polarity, "via": structure.via(s, t), "where": where,
+                     "points": count})  # fmt: skip
+    return pd.DataFrame(rows, columns=["source", "target", "polarity", "via", "where", "points"])
+
+
+def _polarity(found: list[tuple[float, str, int]], total: int) -> tuple[str, str]:
+    plus = [f for f in found if f[2] > 0]
+    minus = [f for f in found if f[2] < 0]
+    if plus and not minus:
+        return "+", ""
+    if minus and not plus:
+        return "-", ""
+    if not found:
+        return "?", f"no effect found at any of {total} points"
+    return "±", f"+ {_where(plus)}; - {_where(minus)}"
+
+
+def _where(found: list[tuple[float, str, int]]) -> str:
+    parts = []
+    run = sorted(f[0] for f in found if f[1] == "run")
+    if run:
+        parts.append(f"along the run at t {run[0]:g}-{run[-1]:g} ({len(run)} points)")
+    sampled = [f for f in found if f[1] == "sampled"]
+    if sampled:
+        parts.append(f"at {len(sampled)} sampled points")
+    return ", ".join(parts)
