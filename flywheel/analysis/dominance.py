@@ -10,16 +10,19 @@ score, and the dominant set the fewest strongest loops that together explain at 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ModelError
-from .loops import MAX_LOOPS, link_polarities, load_loop_names, loop_table
-from .ltm import PartialEvaluator, Term, link_score, run_data
+from .loops import MAX_LOOPS, link_polarities, load_loop_names, loop_file, loop_table
+from .ltm import PartialEvaluator, ProbeCall, Term, link_score, plan_calls, run_data
 from .structure import Structure, causal_structure, verify_builtins
 
 if TYPE_CHECKING:
+    import pandas as pd
     import xarray as xr
 
     from ..core import Model
@@ -49,6 +52,84 @@ def _edge_terms(structure: Structure, source: str, target: str) -> list[list[Ter
     return [chain]
 
 
+@dataclass
+class _Plan:
+    """What loop dominance needs from a model's structure alone, found once per model and loop file: the
+    loop table, the links of its loops, the terms whose scores multiply into each link, partitions."""
+
+    structure: Structure
+    table: pd.DataFrame
+    edges: list[tuple[str, str]]
+    pathways: dict[tuple[str, str], list[list[Term]]]
+    terms: list[Term]
+    path_terms: np.ndarray  # (pathways, longest): the index of each pathway's terms in ``terms``, -1 after the end
+    edge_paths: list[list[int]]  # the pathways of each link (rows of ``path_terms``)
+    loop_edges: np.ndarray  # (loops, longest loop): the index of each loop's links in ``edges``, -1 after the end
+    partition: list[int]
+    coords: dict[str, Any]  # the Dataset's loop and link coordinates
+    calls: list[ProbeCall]  # how the terms' partial values are evaluated
+
+
+_PLANS: dict[tuple, _Plan] = {}
+_PACK = True  # pack sources into shared probe members (tests compare with one member per source)
+
+
+def _plan(model: Model, names: Any, limit: int) -> _Plan:
+    names_file = loop_file(model) if names is None else Path(names)
+    stamp = names_file.stat().st_mtime_ns if names_file.is_file() else None
+    key = (model.compiled.key, str(model.path), str(names_file), stamp, limit)
+    plan = _PLANS.get(key)
+    if plan is not None:
+        return plan
+    structure = causal_structure(model)
+    if structure.builtins:  # a safety net for the matching of hidden rows to builtins, once per model
+        default = model.spec()
+        if not default.model.layout.dynamic_time and default.method.fixed_step:
+            from ..core.probe import states_at
+
+            verify_builtins(structure, default, states_at(default, [0])[0])
+    # loop ids and polarities are the model's (its default run and documented ranges), the same in every
+    # scenario, so that two scenarios' figures name the same loops alike
+    polarity = link_polarities(model, structure, None)
+    table = loop_table(structure, polarity, load_loop_names(model, names), limit)
+    if table.empty:
+        raise ModelError(f"{model.path.name}: the model has no feedback loops, so there is no loop dominance")
+    loops = [list(zip(v, v[1:] + v[:1], strict=True)) for v in table["variables"]]
+    edges = sorted({edge for loop in loops for edge in loop})
+    pathways = {edge: _edge_terms(structure, *edge) for edge in edges}
+    terms = sorted({term for paths in pathways.values() for path in paths for term in path}, key=str)
+    term_index = {term: i for i, term in enumerate(terms)}
+    paths = [path for edge in edges for path in pathways[edge]]
+    path_terms = np.full((len(paths), max(len(path) for path in paths)), -1, dtype=np.int64)
+    for k, path in enumerate(paths):
+        path_terms[k, : len(path)] = [term_index[term] for term in path]
+    edge_paths, k = [], 0
+    for edge in edges:
+        edge_paths.append(list(range(k, k + len(pathways[edge]))))
+        k += len(pathways[edge])
+    index = {edge: i for i, edge in enumerate(edges)}
+    loop_edges = np.full((len(loops), max(len(loop) for loop in loops)), -1, dtype=np.int64)
+    for j, loop in enumerate(loops):
+        loop_edges[j, : len(loop)] = [index[edge] for edge in loop]
+    partition = _partitions(structure, table)
+    coords = {
+        "loop": list(table["id"]),
+        "link": [f"{s} -> {t}" for s, t in edges],
+        "name": ("loop", list(table["name"])),
+        "polarity": ("loop", list(table["polarity"])),
+        "length": ("loop", list(table["length"])),
+        "variables": ("loop", [" -> ".join(v) for v in table["variables"]]),
+        "stocks": ("loop", [", ".join(v) for v in table["stocks"]]),
+        "partition": ("loop", partition),
+    }
+    plan = _Plan(structure, table, edges, pathways, terms, path_terms, edge_paths, loop_edges, partition, coords,
+                 plan_calls(structure, terms, pack=_PACK))
+    if len(_PLANS) > 32:
+        _PLANS.clear()
+    _PLANS[key] = plan
+    return plan
+
+
 def loop_dominance(
     model: Model, scenario: Any = None, method: str = "euler", *, limit: int = MAX_LOOPS, names: Any = None
 ) -> xr.Dataset:
@@ -58,61 +139,40 @@ def loop_dominance(
     time), ``loop_score`` and ``relative_score`` (loop, time), ``dominant`` (time: the id of the loop
     with the largest absolute relative score, "" when no loop is active) and ``dominant_loops`` (time:
     the fewest strongest loops explaining at least half, comma-separated). Loop coordinates: ``name``,
-    ``polarity``, ``length``, ``variables`` (" -> "-joined), ``partition``. Raises ``ModelError`` for a
-    model without feedback loops."""
+    ``polarity``, ``length``, ``variables`` (" -> "-joined), ``stocks`` (", "-joined), ``partition``.
+    Loop ids and polarities are the model's (as ``loops(model)``), the same for every scenario. Raises
+    ``ModelError`` for a model without feedback loops."""
     import xarray as xr
 
     from .links import spec_for
 
-    structure = causal_structure(model)
+    plan = _plan(model, names, limit)
+    structure = plan.structure
     spec = spec_for(model, scenario, method)
-    polarity = link_polarities(model, structure, spec)
-    table = loop_table(structure, polarity, load_loop_names(model, names), limit)
-    if table.empty:
-        raise ModelError(f"{model.path.name}: the model has no feedback loops, so there is no loop dominance")
     data = run_data(spec)
-    if structure.builtins:
-        verify_builtins(structure, spec, data.cur_states[0])
-    edges = sorted({(s, t) for v in table["variables"] for s, t in zip(v, v[1:] + v[:1], strict=True)})
-    pathways = {edge: _edge_terms(structure, *edge) for edge in edges}
-    terms = sorted({term for paths in pathways.values() for path in paths for term in path}, key=str)
-    values = PartialEvaluator(structure, spec, data).evaluate(terms)
-    scores = {term: link_score(*values[term]) for term in terms}
+    values = PartialEvaluator(structure, spec, data).evaluate(plan.terms, plan.calls)
     n_t = len(data.times)
-    link_scores = np.empty((len(edges), n_t))
-    for i, edge in enumerate(edges):
-        products = [np.prod([scores[t] for t in path], axis=0) for path in pathways[edge]]
-        best = products[0]
-        for other in products[1:]:
+    term_scores = np.ones((len(plan.terms) + 1, n_t))  # the last row (index -1) pads short pathways
+    term_scores[:-1] = link_score(*(np.array([values[t][k] for t in plan.terms]) for k in range(4)))
+    path_scores = term_scores[plan.path_terms].prod(axis=1)
+    link_scores = np.ones((len(plan.edges) + 1, n_t))  # the last row pads short loops
+    for i, paths in enumerate(plan.edge_paths):
+        best = path_scores[paths[0]]
+        for other in path_scores[paths[1:]]:  # TREND: the stronger of its pathways
             best = np.where(np.abs(other) > np.abs(best), other, best)
         link_scores[i] = best
-    edge_index = {edge: i for i, edge in enumerate(edges)}
-    loop_scores = np.ones((len(table), n_t))
-    for j, variables in enumerate(table["variables"]):
-        for edge in zip(variables, variables[1:] + variables[:1], strict=True):
-            loop_scores[j] *= link_scores[edge_index[edge]]
-    partition = _partitions(structure, table)
-    relative = _relative(loop_scores, partition)
-    ids = list(table["id"])
-    dominant, dominant_sets = _dominance(relative, ids)
+    loop_scores = link_scores[plan.loop_edges].prod(axis=1)
+    relative = _relative(loop_scores, plan.partition)
+    dominant, dominant_sets = _dominance(relative, plan.coords["loop"])
     ds = xr.Dataset(
         {
-            "link_score": (("link", "time"), link_scores),
+            "link_score": (("link", "time"), link_scores[:-1]),
             "loop_score": (("loop", "time"), loop_scores),
             "relative_score": (("loop", "time"), relative),
             "dominant": (("time",), np.array(dominant, dtype=object)),
             "dominant_loops": (("time",), np.array(dominant_sets, dtype=object)),
         },
-        coords={
-            "time": data.times,
-            "loop": ids,
-            "link": [f"{s} -> {t}" for s, t in edges],
-            "name": ("loop", list(table["name"])),
-            "polarity": ("loop", list(table["polarity"])),
-            "length": ("loop", list(table["length"])),
-            "variables": ("loop", [" -> ".join(v) for v in table["variables"]]),
-            "partition": ("loop", partition),
-        },
+        coords={"time": data.times, **plan.coords},
         attrs={"model": model.name, "method": spec.method.name, "time_step": spec.time.time_step,
                "description": "Loops That Matter (Schoenberg, Davidsen & Eberlein 2020; flow-to-stock scores "
                "as in Schoenberg, Hayward & Eberlein 2023)"},
@@ -144,20 +204,18 @@ def _relative(scores: np.ndarray, partition: list[int]) -> np.ndarray:
 
 
 def _dominance(relative: np.ndarray, ids: list[str]) -> tuple[list[str], list[str]]:
+    share = np.abs(relative)
+    order = np.argsort(-share, axis=0, kind="stable")  # (loops, time), strongest first
+    ranked = np.take_along_axis(share, order, axis=0)
+    total = share.sum(axis=0)
+    # the fewest strongest loops whose shares add up to half the total
+    count = (np.cumsum(ranked, axis=0) < DOMINANT_SHARE * total - 1e-12).sum(axis=0) + 1
     dominant, sets = [], []
-    for k in range(relative.shape[1]):
-        share = np.abs(relative[:, k])
-        if not share.any():
+    for k in range(share.shape[1]):
+        if total[k] == 0:
             dominant.append("")
             sets.append("")
-            continue
-        order = np.argsort(-share, kind="stable")
-        dominant.append(ids[order[0]])
-        chosen, total = [], 0.0
-        for i in order:
-            chosen.append(ids[i])
-            total += share[i]
-            if total >= DOMINANT_SHARE * share.sum() - 1e-12:
-                break
-        sets.append(",".join(chosen))
+        else:
+            dominant.append(ids[order[0, k]])
+            sets.append(",".join(ids[i] for i in order[: count[k], k]))
     return dominant, sets

@@ -93,6 +93,8 @@ def elementary_cycles(structure: Structure, limit: int = MAX_LOOPS) -> list[list
     at its first stock in model order; a ``ModelError`` when there are more than ``limit``."""
     import networkx as nx
 
+    if limit in structure.cycles:
+        return structure.cycles[limit]
     order = {n: i for i, n in enumerate(structure.nodes)}
     cycles = []
     for cycle in nx.simple_cycles(structure.graph):
@@ -105,6 +107,7 @@ def elementary_cycles(structure: Structure, limit: int = MAX_LOOPS) -> list[list
         first = min(stocks or cycle, key=order.__getitem__)
         k = cycle.index(first)
         cycles.append(cycle[k:] + cycle[:k])
+    structure.cycles[limit] = cycles
     return cycles
 
 

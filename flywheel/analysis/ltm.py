@@ -101,6 +101,125 @@ def _aux_groups(structure: Structure, targets: list[str]) -> list[list[str]]:
     return [groups[c] for c in sorted(groups)]
 
 
+def _as_view(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``array`` reshaped without a copy (the probe reads what is written through it)."""
+    view = array.reshape(shape)
+    if not np.shares_memory(view, array):
+        raise AssertionError("probe inputs cannot be reshaped in place")
+    return view
+
+
+@dataclass(frozen=True)
+class ProbeCall:
+    """One evaluation of a run's save times: the terms whose targets are computed together (the named
+    ones listed in ``computed``, which are then not held) and, per time, the members after the two
+    reference members (every input current; every input previous): each the sources made current
+    together (sources that no target of another source in the member reads)."""
+
+    terms: tuple[Term, ...]
+    computed: frozenset[str]
+    members: tuple[tuple[Ref, ...], ...]
+
+    @property
+    def per_time(self) -> int:
+        return 2 + len(self.members)
+
+
+def plan_calls(structure: Structure, terms: list[Term], *, pack: bool = True) -> list[ProbeCall]:
+    """Group ``terms`` into probe calls (a parameter slot is held for a whole call, so targets that read
+    each other go to different calls) and pack each call's sources into as few members as their
+    dependencies allow (``pack=False``: one member per source)."""
+    derivative = [t for t in terms if t.target[0] == "D"]
+    named = [t for t in terms if t.target[0] == "V"]
+    groups: list[tuple[list[Term], frozenset[str]]] = [(derivative, frozenset())] if derivative else []
+    targets = sorted({t.target[1] for t in named})
+    for group in _aux_groups(structure, targets):
+        members = set(group)
+        groups.append(([t for t in named if t.target[1] in members], frozenset(members)))
+    calls = []
+    for group, computed in groups:
+        sources = sorted({t.source for t in group}, key=str)
+        members = _pack(structure, group, computed, sources) if pack else [[source] for source in sources]
+        calls.append(ProbeCall(tuple(group), computed, tuple(tuple(m) for m in members)))
+    return calls
+
+
+def _pack(structure: Structure, terms: list[Term], computed: frozenset[str], sources: list[Ref]) -> list[list[Ref]]:
+    """Greedy packing: a source joins the first member where no target of its terms reads another of
+    the member's sources, and no target of theirs reads it."""
+    reads = _Reads(structure, computed)
+    feeds: dict[Ref, set[Ref] | None] = {}  # source -> everything its targets read (None: unknown)
+    for term in terms:
+        got = reads.of(term.target)
+        known = feeds.setdefault(term.source, set())
+        if got is None or known is None:
+            feeds[term.source] = None
+        else:
+            known |= got
+    members: list[list[Ref]] = []
+    for source in sorted(sources, key=lambda s: (feeds[s] is None, str(s))):
+        mine = feeds[source]
+        for member in members:
+            if mine is not None and all(
+                (theirs := feeds[other]) is not None and other not in mine and source not in theirs for other in member
+            ):
+                member.append(source)
+                break
+        else:
+            members.append([source])
+    return members
+
+
+class _Reads:
+    """What a target's value reads in a member where the named ``computed`` are computed and every
+    other auxiliary or constant is held: held names, stock and builtin states, through computed ones."""
+
+    def __init__(self, structure: Structure, computed: frozenset[str]):
+        self.structure = structure
+        layout = structure.model.compiled.layout
+        self.stock_row = layout.stock_index
+        self.held = set(layout.param_slots) - computed
+        self.dependencies = structure.model.dependencies
+        self.row_owner = {r: b for b in structure.builtins.values() for r in b.rows}
+
+    def _expand(self, name: str, seen: set[str]) -> set[Ref]:
+        out: set[Ref] = {("V", name)}
+        if name in self.stock_row:
+            out.add(("Y", self.stock_row[name]))
+            return out
+        if name in self.held:
+            return out
+        builtin = self.structure.builtins.get(name)
+        if builtin is not None:
+            out |= {("Y", r) for r in builtin.rows}
+        for dep in self.dependencies.get(name, ()):
+            if dep not in seen:
+                seen.add(dep)
+                out |= self._expand(dep, seen)
+        return out
+
+    def _names(self, names) -> set[Ref]:
+        out: set[Ref] = set()
+        seen: set[str] = set(names)
+        for name in names:
+            out |= self._expand(name, seen)
+        return out
+
+    def of(self, target: Ref) -> set[Ref] | None:
+        kind, what = target
+        if kind == "V":
+            builtin = self.structure.builtins.get(what)
+            rows = {("Y", r) for r in builtin.rows} if builtin is not None else set()
+            return self._names(self.dependencies.get(what, ())) | rows
+        stock = next((n for n, r in self.stock_row.items() if r == what), None)
+        if stock is not None:
+            return self._names(self.dependencies.get(stock, ())) | {("Y", what)}
+        builtin = self.row_owner.get(what)
+        if builtin is None:
+            return None
+        return self._names(builtin.input_names + builtin.time_names) | {("Y", r) for r in builtin.rows}
+
+
 class PartialEvaluator:
     """Evaluates terms for every save time of a run: partial, current and previous value of each target."""
 
@@ -112,20 +231,21 @@ class PartialEvaluator:
         layout = self.model.layout
         self.holdable = [n for n in layout.param_slots if n in data.value_index]
         self.value_pos = {n: i for i, n in enumerate(layout.value_names)}
-        self.stock_row = dict(layout.stock_index)
 
-    def evaluate(self, terms: list[Term]) -> dict[Term, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    def evaluate(
+        self, terms: list[Term], calls: list[ProbeCall] | None = None
+    ) -> dict[Term, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """For each term: (partial, current, previous value of the target, change of the source), each an
-        array over the save times."""
+        array over the save times. ``calls``: the terms' ``plan_calls`` (planned here when not given)."""
+        from ..core.probe import probe_for
+
+        if calls is None:
+            calls = plan_calls(self.structure, terms)
+        most = max((call.per_time for call in calls), default=0) * len(self.data.times)
         out: dict[Term, tuple] = {}
-        derivative = [t for t in terms if t.target[0] == "D"]
-        named = [t for t in terms if t.target[0] == "V"]
-        if derivative:
-            out.update(self._group(derivative, frozenset()))
-        targets = sorted({t.target[1] for t in named})
-        for group in _aux_groups(self.structure, targets):
-            members = set(group)
-            out.update(self._group([t for t in named if t.target[1] in members], frozenset(members)))
+        with probe_for(self.spec, max(most, 1)) as probe:
+            for call in calls:
+                out.update(self._call(probe, call))
         return out
 
     def _source_change(self, source: Ref) -> np.ndarray:
@@ -135,84 +255,64 @@ class PartialEvaluator:
         i = d.value_index[source[1]]
         return d.cur_values[:, i] - d.prev_values[:, i]
 
-    def _group(self, terms: list[Term], computed: frozenset[str]) -> dict[Term, tuple]:
+    def _call(self, probe, call: ProbeCall) -> dict[Term, tuple]:
+        """One probe call: per save time (each member evaluated at that time), every input current (the
+        targets' current values), every input previous (their previous values), then the members of
+        ``call`` with their sources current (the partials of the targets those sources feed)."""
         d = self.data
         n_t = len(d.times)
-        targets = sorted({t.target for t in terms}, key=str)
-        # members, per time: each term's partial, then each target's current and previous value
-        per_time = len(terms) + 2 * len(targets)
-        n = per_time * n_t
-        held_names = [h for h in self.holdable if h not in computed]
-        cols = np.array([d.value_index[h] for h in held_names], dtype=np.int64)
-        held_prev = d.prev_values[:, cols]  # (n_t, n_held)
-        held_cur = d.cur_values[:, cols]
-        held = np.repeat(held_prev[:, None, :], per_time, axis=1)  # (n_t, per_time, n_held)
-        states = np.repeat(d.prev_states[:, None, :], per_time, axis=1)
+        per_time = call.per_time
+        held_names = [h for h in self.holdable if h not in call.computed]
         held_pos = {h: i for i, h in enumerate(held_names)}
-        for m, term in enumerate(terms):
-            kind, what = term.source
-            if kind == "Y":
-                states[:, m, what] = d.cur_states[:, what]
-            else:
-                if what not in held_pos:
+        slots = probe.slots(held_names)
+        cols = np.array([d.value_index[h] for h in held_names], dtype=np.int64)
+        held_cur = d.cur_values[:, cols]  # (n_t, n_held)
+        rows_prev = np.repeat(probe.param_values[None, :], n_t, axis=0)  # every parameter slot, per time
+        rows_prev[:, slots] = d.prev_values[:, cols]
+        rows_cur = rows_prev.copy()
+        rows_cur[:, slots] = held_cur
+        params, states, times = probe.inputs(n_t * per_time, whole_rows=True)
+        P = _as_view(params, (n_t, per_time, -1))
+        Y = _as_view(states, (n_t, per_time, -1))
+        P[:] = rows_prev[:, None, :]
+        Y[:] = d.prev_states[:, None, :]
+        P[:, 0, :] = rows_cur
+        Y[:, 0, :] = d.cur_states
+        member_of: dict[Ref, int] = {}
+        for m, sources in enumerate(call.members, start=2):
+            for source in sources:
+                kind, what = source
+                member_of[source] = m
+                if kind == "Y":
+                    Y[:, m, what] = d.cur_states[:, what]
+                elif what in held_pos:
+                    P[:, m, slots[held_pos[what]]] = held_cur[:, held_pos[what]]
+                else:
                     raise ParameterError(f"{self.model.path.name}: {what!r} cannot be held for a partial")
-                held[:, m, held_pos[what]] = held_cur[:, held_pos[what]]
-        first_cur = len(terms)
-        for j in range(len(targets)):
-            held[:, first_cur + 2 * j, :] = held_cur
-            states[:, first_cur + 2 * j, :] = d.cur_states
-        check = {t[1]: first_cur + 2 * j for j, t in enumerate(targets) if t[0] == "V"}
-        V, D = self._evaluate_at_times(held.reshape(n, -1), states.reshape(n, -1), held_names, check, n_t, per_time)
-        V = V.reshape(n_t, per_time, -1)
-        D = D.reshape(n_t, per_time, -1)
+        _as_view(times, (n_t, per_time))[:] = d.times[:, None]
+        values, derivatives = probe.compute(n_t * per_time, slots)
+        V = values.reshape(n_t, per_time, -1)
+        D = derivatives.reshape(n_t, per_time, -1)
 
         def pick(target: Ref, m: int) -> np.ndarray:
             kind, what = target
-            return V[:, m, self.value_pos[what]] if kind == "V" else D[:, m, what]
+            return (V[:, m, self.value_pos[what]] if kind == "V" else D[:, m, what]).copy()
 
-        result = {}
-        where = {target: j for j, target in enumerate(targets)}
-        for m, term in enumerate(terms):
-            j = where[term.target]
-            cur = pick(term.target, first_cur + 2 * j)
-            prev = pick(term.target, first_cur + 2 * j + 1)
-            result[term] = (pick(term.target, m), cur, prev, self._source_change(term.source))
-        return result
-
-    def _evaluate_at_times(self, held, states, held_names, check, n_t, per_time):
-        """Evaluate every member at the initial time; targets whose current value then differs from the
-        run's (equations that read Time) are evaluated again one save time at a time."""
-        from ..core.probe import Probe
-
-        d = self.data
-        probe = Probe(self.spec, held.shape[0])
-        columns = {h: held[:, i] for i, h in enumerate(held_names)}
-        V, D = probe.evaluate(self.spec.time.initial_time, states, columns)
-        # check: the "all current" member of each computed named target must give the run's value
-        Vr = V.reshape(n_t, per_time, -1)
-        stale = [
-            name for name, m in check.items()
-            if not np.allclose(Vr[:, m, self.value_pos[name]], d.cur_values[:, d.value_index[name]], rtol=1e-9,
-                               atol=1e-12, equal_nan=True)
-        ]  # fmt: skip
-        if stale:
-            probe = Probe(self.spec, per_time)
-            V = V.copy()
-            for k, time in enumerate(d.times):
-                rows = slice(k * per_time, (k + 1) * per_time)
-                Vk, Dk = probe.evaluate(time, states[rows], {h: held[rows, i] for i, h in enumerate(held_names)})
-                V[rows] = Vk
-                D[rows] = Dk
-        return V, D
+        return {
+            term: (pick(term.target, member_of[term.source]), pick(term.target, 0), pick(term.target, 1),
+                   self._source_change(term.source))
+            for term in call.terms
+        }  # fmt: skip
 
 
 def link_score(partial: np.ndarray, cur: np.ndarray, prev: np.ndarray, dx: np.ndarray) -> np.ndarray:
-    """The LTM link score from a partial value, the target's current and previous values and Δx."""
+    """The LTM link score from a partial value, the target's current and previous values and Δx (arrays
+    over the save times, last axis)."""
     dz = cur - prev
     dxz = partial - prev
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.abs(dxz / dz) * np.sign(dxz / dx)
     score[(dz == 0) | (dx == 0) | ~np.isfinite(score)] = 0.0
-    if len(score):
-        score[0] = 0.0  # no previous step at the initial time
+    if score.shape[-1]:
+        score[..., 0] = 0.0  # no previous step at the initial time
     return score

@@ -60,6 +60,7 @@ class Structure:
     edges: dict[str, tuple[str, ...]]  # target -> its dynamic sources, in a stable order
     builtins: dict[str, Builtin] = field(default_factory=dict)
     unmapped_builtins: bool = False  # hidden rows could not be matched to calls (builtins are black boxes)
+    cycles: dict[int, list[list[str]]] = field(default_factory=dict)  # elementary cycles by limit, once found
 
     @cached_property
     def graph(self) -> nx.DiGraph:
@@ -134,9 +135,23 @@ def _names_in(arg: str, by_norm: dict[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+_STRUCTURES: dict[tuple[str, str], Structure] = {}
+
+
 def causal_structure(model: Model) -> Structure:
     """The named causal graph of ``model`` restricted to variables that change (stocks, flows and
-    auxiliaries; constants, lookups and control variables are left out), and its builtins."""
+    auxiliaries; constants, lookups and control variables are left out), and its builtins. Found once
+    per compiled model in a process (analyses of many scenarios share it)."""
+    key = (model.compiled.key, str(model.path))
+    cached = _STRUCTURES.get(key)
+    if cached is None:
+        if len(_STRUCTURES) > 32:
+            _STRUCTURES.clear()
+        cached = _STRUCTURES[key] = _causal_structure(model)
+    return cached
+
+
+def _causal_structure(model: Model) -> Structure:
     variables = model.variables
     nodes = [n for n, v in variables.items() if v.kind in DYNAMIC_KINDS]
     dynamic = set(nodes)

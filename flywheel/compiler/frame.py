@@ -30,7 +30,7 @@ FRAME_FIELDS: tuple[tuple[str, str], ...] = (
     ("stride", "i64"),  # members allocated (a whole number of blocks)
     ("n", "i64"),  # members in this call (the rest is padding)
     ("d_rows", "i64"),  # rows of D (discrete state and DELAY FIXED pipelines)
-    ("times", "f64*"),  # the time of every step of the run's grid
+    ("times", "f64*"),  # the time of every step of the run's grid (``probe``: of every member)
     ("schedule", "u8*"),  # 1 where a step's time is an output time
     ("k0", "i64"),  # first step to evaluate
     ("k1", "i64"),  # last step
@@ -73,7 +73,7 @@ BLOCK = 8  # members advancing in lockstep in ensembles: one vector of doubles (
 
 # the functions every compiled model exports, each ``void f(frame*)``; the lockstep module (models that
 # can run members in vectors) exports ``fw_run_lockstep``
-ENTRY_POINTS = ("fw_controls", "fw_init", "fw_statics", "fw_eval", "fw_run")
+ENTRY_POINTS = ("fw_controls", "fw_init", "fw_statics", "fw_eval", "fw_probe", "fw_run")
 LOCKSTEP_ENTRY_POINTS = ("fw_run_lockstep",)
 
 

@@ -1,9 +1,10 @@
-"""The compiled model as one LLVM module: five entry points over a frame (``frame.py``).
+"""The compiled model as one LLVM module: six entry points over a frame (``frame.py``).
 
 - ``fw_controls``: the model's own control values (INITIAL TIME ...) from its equations.
 - ``fw_init``: initialise members: states, values fixed at initialisation, discrete state, all values.
 - ``fw_statics``: recompute the values fixed at initialisation after constants changed mid-run.
 - ``fw_eval``: derivatives and all values of one member at one time (for scipy's ``solve_ivp``).
+- ``fw_probe``: the same for many members, each at its own time (for analyses such as Loops That Matter).
 - ``fw_run``: the stepping loop. One loop serves every explicit Runge-Kutta table and every use: single
   runs and steppers (blocks of one member) and ensembles (blocks of members in lockstep, so the loops
   over members vectorise).
@@ -151,6 +152,7 @@ class ModuleBuilder:
             self._entry_over_members("fw_init", init)
             self._entry_over_members("fw_statics", statics)
             self._entry_eval(evaluate)
+            self._entry_probe(evaluate)
             self._entry_run("fw_run", self._run_block(init, evaluate, 1), 1)
         else:
             evaluate = self._member_eval(lockstep=True)
@@ -586,6 +588,17 @@ class ModuleBuilder:
         b, fields, _ = self._entry("fw_eval")
         args = self._member_zero(b, fields)
         b.call(evaluate, args + [fields["time"], fields["Y"], fields["dydt"], ir.Constant(I1, 0)])
+        b.ret_void()
+
+    def _entry_probe(self, evaluate: ir.Function) -> None:
+        """fw_probe: the values (V) and derivatives (dydt) of each of the ``n`` members at its own time
+        ``times[m]``, from its states in Y: analyses evaluate many instants of a run in one call."""
+        b, fields, _ = self._entry("fw_probe")
+        with for_range(b, i64(0), fields["n"], "m") as member:
+            bases = self._bases(b, fields, member, 1)
+            args = self._view_args(b, fields, bases, member, i64(0), 1)
+            time = load(b, fields["times"], member)
+            b.call(evaluate, args + [time, bases["Y"], bases["dydt"], ir.Constant(I1, 0)])
         b.ret_void()
 
     # ------------------------------------------------------------------ the stepping loop

@@ -209,6 +209,16 @@ class Workspace:
             self.model.kernels("fw_run", f)
         return int(f.nsave)
 
+    def advance(self, k0: int, k1: int) -> None:
+        """Step from step ``k0`` to ``k1`` with the arrays the last ``run`` bound (a stepping loop's
+        inner call: nothing is rebound)."""
+        f = self.frame
+        f.k0, f.k1, f.final = k0, k1, 0
+        if self.width > 1:
+            self.model.lockstep_kernels()("fw_run_lockstep", f)
+        else:
+            self.model.kernels("fw_run", f)
+
     # ------------------------------------------------------------------ DELAY FIXED pipelines
     def _make_pipes(self) -> None:
         layout = self.model.layout

@@ -7,6 +7,7 @@ the rest grey, so a trainer can point at "the red band takes over after month 30
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,7 +39,12 @@ def loop_label(ds: xr.Dataset, loop: str) -> str:
     name = str(row["name"].values)
     if name:
         return f"{loop} {name}"
-    return f"{loop} ({int(row['length'].values)} links)"
+    length = int(row["length"].values)
+    stocks = [s for s in str(row["stocks"].values).split(", ") if s] if "stocks" in row.coords else []
+    if not stocks:
+        return f"{loop} ({length} links)"
+    shown = ", ".join(stocks[:3]) + (", ..." if len(stocks) > 3 else "")
+    return textwrap.fill(f"{loop} ({length} links) via {shown}", width=34, subsequent_indent="  ")
 
 
 def dominance_figure(runs: list[tuple[str, xr.Dataset, pd.DataFrame]], variable: str, *, units: str = "",
@@ -87,8 +93,9 @@ def dominance_figure(runs: list[tuple[str, xr.Dataset, pd.DataFrame]], variable:
             first = times[inactive][0]
             if inactive[0]:
                 end = times[np.argmin(inactive)] if not inactive.all() else times[-1]
-                band.text((first + end) / 2, 0.5, "at rest:\nno loop\nactive", ha="center", va="center",
-                          fontsize=10, color="#777777")  # fmt: skip
+                narrow = (end - first) < 0.15 * (times[-1] - times[0])
+                band.text((first + end) / 2, 0.5, "at rest: no loop active" if narrow else "at rest:\nno loop\nactive",
+                          ha="center", va="center", fontsize=10, color="#777777", rotation=90 if narrow else 0)  # fmt: skip
     handles, labels = axes_band[0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="outside right center", fontsize=11, frameon=False,
                title="Strongest loops", title_fontsize=12)  # fmt: skip
