@@ -21,6 +21,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real imports
+    from .analysis.calibration import Calibration, calibrate
+    from .analysis.posterior import Posterior, posterior
+    from .analysis.profiles import LikelihoodProfile
     from .core import (
         METHODS,
         IvpOptions,
@@ -44,18 +47,24 @@ _LAZY = {
     "RangeWarning": "core", "Result": "core", "RunSpec": "core", "State": "core", "Stepper": "core",
     "VariableInfo": "core", "build_spec": "core", "load_model": "core", "simulate": "core",
     "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
+    "Calibration": "analysis.calibration", "calibrate": "analysis.calibration",
+    "LikelihoodProfile": "analysis.profiles",
+    "Posterior": "analysis.posterior", "posterior": "analysis.posterior",
 }  # fmt: skip
 
 __all__ = [
     "METHODS",
+    "Calibration",
     "FlywheelError",
     "IvpOptions",
+    "LikelihoodProfile",
     "Model",
     "ModelError",
     "NonFiniteWarning",
     "OutputError",
     "Parameter",
     "ParameterError",
+    "Posterior",
     "Profile",
     "RangeWarning",
     "Result",
@@ -68,9 +77,11 @@ __all__ = [
     "UnsupportedConstructError",
     "VariableInfo",
     "build_spec",
+    "calibrate",
     "load_model",
     "load_profile",
     "load_scenario",
+    "posterior",
     "simulate",
 ]
 __version__ = "0.2.0"
