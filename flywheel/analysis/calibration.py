@@ -244,7 +244,8 @@ def calibrate(
         data: a DataFrame indexed by time, one column per observed model variable (NaN = missing), or
             the path of such a CSV file.
         fit: ``{name: (low, high)}`` for the constants to fit (or a ranges TOML path / ``Ranges``).
-        scenario: a scenario whose levers and settings are the base run (instead of passing it as model).
+        scenario: the base run: a scenario (object or TOML path) whose levers and settings every run
+            starts from, a ``RunSpec`` of ``model``, or a dict of parameter values.
         weights: None (estimated noise levels), ``{series: weight}``, or a DataFrame like ``data``;
             weights multiply the residuals.
         starts: least-squares starts from a Latin hypercube over the bounds.

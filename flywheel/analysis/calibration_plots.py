@@ -157,12 +157,13 @@ def profiles_figure(profiles: Sequence[LikelihoodProfile]) -> Figure:
         ax.axhline(p.threshold, color=VERMILLION, linestyle="--", linewidth=1.4)
         ax.axvline(p.estimate, color="0.3", linewidth=1)
         wald_y = p.threshold * 1.12
-        ax.annotate("", xy=(p.wald[0], wald_y), xytext=(p.wald[1], wald_y),
-                    arrowprops={"arrowstyle": "|-|", "color": GREEN, "linewidth": 1.6})  # fmt: skip
+        ax.plot(p.wald, [wald_y, wald_y], color=GREEN, linewidth=1.8, marker="|", markersize=12, markeredgewidth=1.8)
         ax.set_ylim(0, top)
-        lo_text = f"{'<= ' if p.open_low else ''}{low:.4g}"
+        shown = np.concatenate([frame["value"].to_numpy(), p.wald])
+        span = shown.max() - shown.min() or abs(p.estimate) or 1.0
+        ax.set_xlim(shown.min() - 0.04 * span, shown.max() + 0.04 * span)
+        lo_text = f"{low:.4g}{' (bound)' if p.open_low else ''}"
         hi_text = f"{high:.4g}{' (bound)' if p.open_high else ''}"
-        lo_text = lo_text + (" (bound)" if p.open_low else "")
         ax.set_title(f"{wrap(p.parameter, 40)}\n{level}% profile interval [{lo_text}, {hi_text}]",
                      fontsize=11.5, loc="left", fontweight="bold")  # fmt: skip
         ax.set_xlabel(f"{p.parameter} ({p.units})" if p.units else p.parameter, fontsize=10.5)

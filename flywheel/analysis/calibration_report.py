@@ -18,7 +18,12 @@ def calibration_report(c: Calibration) -> str:
     from .calibration import CORRELATION_LIMIT
 
     problem = c.problem
-    base = f"scenario {problem.scenario.name!r}" if problem.scenario is not None else "the model's defaults"
+    if problem.scenario is not None:
+        base = f"scenario {problem.scenario.name!r}"
+    elif problem.spec.params:
+        base = "the model with " + ", ".join(f"{k} = {v:g}" for k, v in problem.spec.params.items())
+    else:
+        base = "the model's defaults"
     best_cost = c.starts["cost"].min()
     agreeing = int(np.sum(c.starts["cost"] <= best_cost * (1 + 1e-6) + 1e-12))
     weighting = "given weights" if problem.weights_given else "1 / estimated noise level of each series"

@@ -152,21 +152,31 @@ def setup_problem(
     model: Any, data: Any, fit: Any, *, scenario: Any = None, weights: Any = None, where: str = "fit"
 ) -> FitProblem:
     """Check every input once and build the problem. ``model`` is a ``Model`` or a model path; a
-    scenario (object or TOML path) may be given as ``model`` or ``scenario`` and is then the base run."""
-    from ..core import Model, load_model
+    scenario (object or TOML path) may be given as ``model`` or ``scenario`` and is then the base run;
+    ``scenario`` may also be a ``RunSpec`` or a dict of parameter values."""
+    from ..core import Model, RunSpec, load_model
     from ..scenarios import Scenario, get_model, load_scenario
 
     if isinstance(model, Scenario) or _is_toml(model):
         if scenario is not None:
             raise ParameterError("give the scenario once: as the model argument or as scenario=, not both")
         scenario, model = model, None
-    if scenario is not None and not isinstance(scenario, Scenario):
+    if model is not None and not isinstance(model, Model):
+        model = load_model(model)
+    base = None
+    if isinstance(scenario, RunSpec):
+        if model is None or scenario.model is not model.compiled:
+            raise ParameterError("scenario: a RunSpec must belong to the model given")
+        base, scenario = scenario, None
+    elif isinstance(scenario, Mapping):
+        if model is None:
+            raise ParameterError("scenario: parameter values need a model")
+        base, scenario = model.spec(dict(scenario)), None
+    elif scenario is not None and not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, model=model)
     if model is None:
         model = get_model(scenario.model_path)
-    elif not isinstance(model, Model):
-        model = load_model(model)
-    spec = scenario.spec(model) if scenario is not None else model.spec()
+    spec = base if base is not None else scenario.spec(model) if scenario is not None else model.spec()
     if not spec.method.fixed_step:
         spec = spec.replace(method="euler")
     ranges = fit_ranges(fit, model, where)
