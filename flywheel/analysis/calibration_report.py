@@ -35,7 +35,8 @@ def calibration_report(c: Calibration) -> str:
         f"    starts:            {len(c.starts)} (Latin hypercube); {agreeing} reached the best cost",
         f"    converged:         {'yes' if c.converged else 'NO: ' + c.message}",
         f"    model runs:        {c.n_evaluations:,} in {c.n_ensembles:,} ensemble calls",
-        f"    data points:       {c.n_points} in {len(c.rmse)} series; {len(c.estimates)} parameters; {c.dof} degrees of freedom",
+        f"    data points:       {c.n_points} in {len(c.rmse)} series; {_plural(len(c.estimates), 'parameter')}; "
+        f"{_plural(c.dof, 'degree')} of freedom",
         f"    chi-square:        {c.chisqr:.6g}",
         f"    reduced chi-square:{c.redchi:>10.6g}",
     ]
@@ -99,3 +100,7 @@ def calibration_report(c: Calibration) -> str:
     if unidentified:
         lines.append("    (fix some of these at known values, or observe other series, to separate them)")
     return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
