@@ -177,3 +177,20 @@ def test_the_90_percent_credible_intervals_cover_the_truth_over_20_seeds(model, 
     coverage = _coverage(model, setting, range(20), WALKERS, STEPS)
     assert np.all(coverage >= 0.8), coverage
     assert coverage.mean() >= 0.9, coverage
+
+
+def test_split_r_hat_sees_stuck_groups_and_drift_but_not_correlated_walkers():
+    from flywheel.analysis.posterior import split_r_hat
+
+    rng = np.random.default_rng(0)
+    draws, walkers = 400, 32
+    # Converged but strongly autocorrelated walkers (AR(1), tau ~ 40): R-hat stays near 1.
+    chains = np.empty((draws, walkers))
+    chains[0] = rng.normal(size=walkers)
+    for t in range(1, draws):
+        chains[t] = 0.95 * chains[t - 1] + np.sqrt(1 - 0.95**2) * rng.normal(size=walkers)
+    assert split_r_hat(chains) < 1.05
+    stuck = chains + np.where(np.arange(walkers) < walkers // 4, 2.0, 0.0)  # a quarter of the walkers elsewhere
+    assert split_r_hat(stuck) > 1.1
+    drifting = chains + np.linspace(0, 3, draws)[:, None]
+    assert split_r_hat(drifting) > 1.1

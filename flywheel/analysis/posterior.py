@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 CREDIBLE = 0.90
 #: A chain is called converged when every split R-hat is below this and it is at least
 #: ``MIN_TAU_MULTIPLE`` autocorrelation times long.
-RHAT_LIMIT = 1.1
+RHAT_LIMIT = 1.05
 MIN_TAU_MULTIPLE = 20
 PREDICTIVE_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -47,10 +47,10 @@ class Posterior:
         draws: an ``xarray.Dataset`` of the kept draws: one variable per parameter plus ``log_prob``,
             dimensions ``chain`` (one per walker) and ``draw`` (ArviZ's layout).
         summary: per parameter: ``median``, ``low`` and ``high`` (the 90% credible interval), ``mean``,
-            ``sd``, ``r_hat`` (split R-hat over walkers), ``tau`` (integrated autocorrelation time, in
+            ``sd``, ``r_hat`` (split R-hat over groups of walkers, see ``split_r_hat``), ``tau`` (integrated autocorrelation time, in
             steps) and ``ess`` (effective sample size).
         acceptance: the mean acceptance fraction of the walkers (0.2 to 0.5 is healthy).
-        converged: every R-hat below 1.1 and the kept chain at least 20 autocorrelation times long.
+        converged: every R-hat below 1.05 and the kept chain at least 20 autocorrelation times long.
         walkers, steps, burn, thin: the sampler's settings (``burn`` steps discarded).
         noise: the noise model: ``"marginalised"`` or the given ``{series: sigma}``.
         n_evaluations: model runs used by the sampler.
@@ -351,16 +351,26 @@ def _sample(problem: FitProblem, start: Calibration, sigma: np.ndarray | None, w
     )
 
 
-def split_r_hat(chains: np.ndarray) -> float:
-    """Gelman-Rubin's split R-hat of draws (draw, chain): each chain cut in halves."""
+def split_r_hat(chains: np.ndarray, groups: int = 4) -> float:
+    """Gelman-Rubin's split R-hat for an ensemble sampler: the walkers (draw, walker) are pooled into
+    ``groups`` groups and each group's draws cut into a first and a second half, giving 2 * groups
+    sequences. emcee's walkers are not independent chains (each moves using the others), and one
+    walker's short chain holds few independent draws, so R-hat over single walkers reads high even for
+    a sampler that has converged; over groups it still catches what R-hat is for: halves that disagree
+    (no stationarity) and groups of walkers in different places (no mixing)."""
     n = chains.shape[0] // 2
+    walkers = chains.shape[1]
+    groups = max(1, min(groups, walkers))
     if n < 2:
         return float("nan")
-    halves = np.concatenate([chains[:n], chains[-n:]], axis=1)  # (n, 2 * chains)
-    means = halves.mean(axis=0)
-    within = halves.var(axis=0, ddof=1).mean()
-    between = n * means.var(ddof=1)
+    members = np.array_split(np.arange(walkers), groups)
+    sequences = [chains[part][:, m].ravel() for part in (slice(0, n), slice(-n, None)) for m in members]
+    means = np.array([q.mean() for q in sequences])
+    variances = np.array([q.var(ddof=1) for q in sequences])
+    length = min(len(q) for q in sequences)
+    within = variances.mean()
+    between = length * means.var(ddof=1)
     if within <= 0:
         return float("nan") if between > 0 else 1.0
-    pooled = (n - 1) / n * within + between / n
+    pooled = (length - 1) / length * within + between / length
     return float(np.sqrt(pooled / within))
