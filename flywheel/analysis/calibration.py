@@ -64,6 +64,7 @@ class Calibration:
         starts: one row per start: its starting values, final cost, status and evaluations.
         fitted, residuals: the model at the observation times and observed minus model
             (DataFrames shaped like the data).
+        problem: the checked problem (model, base run, observations, weights) the fit ran on.
     """
 
     estimates: pd.Series
@@ -125,10 +126,17 @@ class Calibration:
         """The base run's parameters with the fitted values (what ``to_scenario`` writes)."""
         return self.problem.full_params(self.estimates.to_numpy())
 
-    def simulate(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The fitted run: a DataFrame indexed by time (PySD's shape)."""
+    def run(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The fitted run: a DataFrame indexed by time (PySD's shape), the observed series by default."""
         result = self.problem.run(self.estimates.to_numpy()[None], columns=columns or list(self.problem.data.series))
         return result.to_frame(0)
+
+    def __repr__(self) -> str:
+        state = "converged" if self.converged else "NOT converged"
+        flagged = int((~self.identifiable).sum())
+        note = f", {flagged} not identifiable" if flagged else ""
+        return (f"<Calibration of {len(self.estimates)} parameters to {self.problem.data.source}: {state}, "
+                f"chi-square {self.chisqr:.4g} on {self.dof} dof{note}>")  # fmt: skip
 
     # ------------------------------------------------------------------ views
     def report(self) -> str:

@@ -55,6 +55,7 @@ class Posterior:
         noise: the noise model: ``"marginalised"`` or the given ``{series: sigma}``.
         n_evaluations: model runs used by the sampler.
         calibration: the least-squares fit the walkers started from.
+        problem: the checked problem (model, base run, observations) the sampler ran on.
     """
 
     draws: xr.Dataset
@@ -73,6 +74,11 @@ class Posterior:
     @property
     def names(self) -> list[str]:
         return list(self.summary.index)
+
+    def __repr__(self) -> str:
+        state = "converged" if self.converged else "NOT converged"
+        return (f"<Posterior of {len(self.names)} parameters: {self.walkers} walkers x {self.steps} steps, {state}, "
+                f"acceptance {self.acceptance:.2f}>")  # fmt: skip
 
     def samples(self) -> np.ndarray:
         """The kept draws as one array (draws x parameters), walkers pooled."""

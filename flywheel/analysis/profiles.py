@@ -52,6 +52,12 @@ class LikelihoodProfile:
     n_evaluations: int
     units: str = ""
 
+    def __repr__(self) -> str:
+        low, high = self.interval
+        return (f"<LikelihoodProfile of {self.parameter!r}: {int(self.level * 100)}% interval "
+                f"[{low:.6g}{' (bound)' if self.open_low else ''}, {high:.6g}{' (bound)' if self.open_high else ''}], "
+                f"{len(self.frame)} points>")  # fmt: skip
+
     def plot(self) -> Figure:
         """The profile with its threshold, interval and the Jacobian's interval."""
         from .calibration_plots import profiles_figure
