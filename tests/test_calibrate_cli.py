@@ -105,3 +105,16 @@ def test_bad_input_is_one_line_and_writes_nothing(cli, tmp_path, model, data_tex
     proc = cli("calibrate", model.path, "--data", data, *fit_args, "-o", tmp_path / "out")
     assert_one_line_error(proc, *parts)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_scenarios_ranges_table_says_what_to_fit(cli, tmp_path, observed, model):
+    data, scenario, fit, _ = observed
+    with_ranges = tmp_path / "with_ranges.toml"
+    table = "\n".join(f"{json.dumps(n)} = {{ low = {lo!r}, high = {hi!r} }}" for n, (lo, hi) in fit.items())
+    with_ranges.write_text(scenario.read_text(encoding="utf-8") + f"\n[ranges]\n{table}\n", encoding="utf-8")
+    proc = cli("calibrate", with_ranges, "--data", data, "--starts", "2", "--no-profiles", "-o", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert list(pd.read_csv(tmp_path / "out" / "estimates.csv", index_col="parameter").index) == list(fit)
+    bare = cli("calibrate", scenario, "--data", data, "-o", tmp_path / "none")
+    assert_one_line_error(bare, "nothing to fit", "no [ranges] table")
+    assert not (tmp_path / "none").exists()

@@ -143,7 +143,7 @@ class Calibration:
         """A readable report in the spirit of lmfit's ``fit_report``."""
         from .calibration_report import calibration_report
 
-        return calibration_report(self)
+        return calibration_report(self, CORRELATION_LIMIT)
 
     def __str__(self) -> str:
         return self.report()

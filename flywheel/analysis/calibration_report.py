@@ -14,9 +14,7 @@ if TYPE_CHECKING:
 _CORRELATION_SHOWN = 0.3
 
 
-def calibration_report(c: Calibration) -> str:
-    from .calibration import CORRELATION_LIMIT
-
+def calibration_report(c: Calibration, correlation_limit: float) -> str:
     problem = c.problem
     if problem.scenario is not None:
         base = f"scenario {problem.scenario.name!r}"
@@ -86,7 +84,7 @@ def calibration_report(c: Calibration) -> str:
         lines.append("    every parameter is identifiable from these data")
     for name in unidentified:
         reasons = []
-        partners = [b for b in c.names if b != name and abs(np.nan_to_num(c.correlation.loc[name, b], nan=1.0)) > CORRELATION_LIMIT]
+        partners = [b for b in c.names if b != name and abs(np.nan_to_num(c.correlation.loc[name, b], nan=1.0)) > correlation_limit]
         if partners:
             reasons.append(
                 "strongly correlated with "

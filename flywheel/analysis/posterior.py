@@ -112,7 +112,7 @@ class Posterior:
         pairs below, their correlations above; ``truth`` marks known values."""
         from .posterior_plots import corner_figure
 
-        return corner_figure(self, truth=truth, max_points=max_points)
+        return corner_figure(self, CREDIBLE, truth=truth, max_points=max_points)
 
     def predictive(
         self, variables: Sequence[str] | str | None = None, *, n: int = 500, seed: int = 0,

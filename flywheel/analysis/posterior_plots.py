@@ -16,11 +16,9 @@ if TYPE_CHECKING:
     from .posterior import Posterior
 
 
-def corner_figure(post: Posterior, truth: Mapping[str, float] | None = None, max_points: int = 4000) -> Figure:
+def corner_figure(post: Posterior, credible: float, truth: Mapping[str, float] | None = None, max_points: int = 4000) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-
-    from .posterior import CREDIBLE
 
     names = post.names
     p = len(names)
@@ -31,7 +29,7 @@ def corner_figure(post: Posterior, truth: Mapping[str, float] | None = None, max
     size = max(2.6 * p, 6.5)
     fig = Figure(figsize=(size, size + 0.6), layout="constrained")
     axes = fig.subplots(p, p, squeeze=False)
-    credible = int(round(CREDIBLE * 100))
+    credible = int(round(credible * 100))
     fig.suptitle(f"{model_title(post.problem.model)}: posterior of {p} parameter{'s' if p > 1 else ''}",
                  fontsize=15, fontweight="bold")  # fmt: skip
     lows = np.quantile(samples, 0.002, axis=0)

@@ -17,6 +17,8 @@ examples:
   flywheel calibrate scenarios/shock_add_overlays.toml --data observed.csv \\
       --fit "Trust Erosion Time=1:24" --bayes --steps 2000 -o calibration/
 
+Without --fit and --ranges, a scenario's own [ranges] table says what to fit.
+
 The data file is a CSV: a time column (first, or named time), then one column per observed model
 variable; empty cells are missing values. Every time must be an output time of the run.
 
@@ -92,8 +94,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     fit = parse_fit(args.fit)
     if args.ranges and fit:
         raise UsageError("calibrate: give the constants to fit with --fit or with --ranges, not both")
-    if not args.ranges and not fit:
-        raise UsageError('calibrate: nothing to fit: give --fit "NAME=LOW:HIGH" (repeatable) or --ranges FILE')
     if args.starts < 1:
         raise UsageError(f"calibrate: --starts {args.starts}: must be at least 1")
     if args.bayes and (args.walkers < 2 or args.steps < 2):
@@ -110,8 +110,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         names += ["posterior.nc", "posterior_summary.csv", "corner.png", "corner.svg", "predictive.png", "predictive.svg"]
     check_can_write([outdir / n for n in names], force=args.force)
 
+    fit_source: Any = args.ranges or fit
+    if not fit_source:
+        fit_source = _scenario_ranges(target)
     data = read_observations(args.data)
-    problem = setup_problem(target, data, args.ranges or fit, where="--fit")  # every input checked here
+    problem = setup_problem(target, data, fit_source, where="--fit")  # every input checked here
     if args.bayes and args.walkers < 2 * problem.n_params:
         raise UsageError(f"calibrate: --walkers {args.walkers}: emcee needs at least {2 * problem.n_params} for {problem.n_params} parameters")
     bars = sys.stderr.isatty()
@@ -125,7 +128,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if not args.no_profiles:
         files.update(figure_bytes(calibration.plot_profiles(), outdir / "profiles"))
     if args.bayes:
-        post = posterior(target, data, args.ranges or fit, walkers=args.walkers, steps=args.steps, seed=args.seed,
+        post = posterior(target, data, fit_source, walkers=args.walkers, steps=args.steps, seed=args.seed,
                          start=calibration, progress=bars)  # fmt: skip
         report += "\n\n" + post.report()
         files[outdir / "posterior.nc"] = bytes(post.draws.to_netcdf(engine="scipy"))
@@ -137,3 +140,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(report)
     status(written)
     return EXIT_OK
+
+
+def _scenario_ranges(target: Path) -> dict[str, Any]:
+    """Without --fit or --ranges: the [ranges] table of a scenario given as the target."""
+    if target.suffix.lower() == ".toml":
+        from ...scenarios import load_scenario
+
+        ranges = load_scenario(target).ranges
+        if ranges:
+            return dict(ranges)
+        raise UsageError(f'calibrate: nothing to fit: {target} has no [ranges] table; give --fit "NAME=LOW:HIGH" or --ranges FILE')
+    raise UsageError('calibrate: nothing to fit: give --fit "NAME=LOW:HIGH" (repeatable) or --ranges FILE')
