@@ -180,6 +180,7 @@ def posterior(
     thin: int = 1,
     seed: int = 0,
     start: Calibration | None = None,
+    moves: Any = None,
     progress: bool = False,
 ) -> Posterior:
     """Sample the posterior of the constants in ``fit`` given ``data`` with emcee; see ``Posterior``.
@@ -188,7 +189,10 @@ def posterior(
     file's distributions are the priors). ``noise``: known noise levels ``{series: sigma}`` (default:
     unknown, marginalised). ``burn`` steps are discarded (default: half of ``steps``); ``thin`` keeps
     every n-th step. ``start``: a calibration to start the walkers from (default: a new one with 4
-    starts). The same seed gives the same draws."""
+    starts). ``moves``: emcee's proposal moves, passed through (default: its stretch move), e.g.
+    ``[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]``. The same seed gives the same
+    draws. A posterior along a thin curved ridge (two constants that only enter as a product) mixes
+    badly with either; the result then says it has not converged."""
     for label, value, least in (("walkers", walkers, 2), ("steps", steps, 2), ("thin", thin, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise ParameterError(f"{label} must be a whole number of at least {least}, got {value!r}")
@@ -203,7 +207,7 @@ def posterior(
         start = calibrate_problem(problem, starts=4, seed=seed)
     elif list(start.estimates.index) != problem.names:
         raise ParameterError(f"start: a calibration of {', '.join(start.names)}, not of {', '.join(problem.names)}")
-    return _sample(problem, start, sigma, int(walkers), int(steps), int(burn), int(thin), seed, progress)
+    return _sample(problem, start, sigma, _Settings(int(walkers), int(steps), int(burn), int(thin), seed, moves, progress))
 
 
 def _known_noise(noise: Mapping[str, float] | None, problem: FitProblem) -> np.ndarray | None:
@@ -301,19 +305,31 @@ def _initial_walkers(problem: FitProblem, start: Calibration, walkers: int, rng:
     raise ParameterError("posterior: no starting point with a finite likelihood (the model blows up everywhere tried)")
 
 
-def _sample(problem: FitProblem, start: Calibration, sigma: np.ndarray | None, walkers: int, steps: int, burn: int,
-            thin: int, seed: int, progress: bool) -> Posterior:  # fmt: skip
+@dataclass(frozen=True)
+class _Settings:
+    walkers: int
+    steps: int
+    burn: int
+    thin: int
+    seed: int
+    moves: Any
+    progress: bool
+
+
+def _sample(problem: FitProblem, start: Calibration, sigma: np.ndarray | None, settings: _Settings) -> Posterior:
     import emcee
     import pandas as pd
     import xarray as xr
+
+    walkers, steps, burn, thin, seed = settings.walkers, settings.steps, settings.burn, settings.thin, settings.seed
 
     log_prob = _LogProbability(problem, sigma)
     rng = np.random.default_rng(seed)
     initial = _initial_walkers(problem, start, walkers, rng, log_prob)
     runs_before = problem.runs
-    sampler = emcee.EnsembleSampler(walkers, problem.n_params, log_prob, vectorize=True)
+    sampler = emcee.EnsembleSampler(walkers, problem.n_params, log_prob, vectorize=True, moves=settings.moves)
     state = emcee.State(initial, random_state=np.random.RandomState(seed).get_state())
-    sampler.run_mcmc(state, steps, progress=progress, progress_kwargs={"desc": "sampling", "leave": False})
+    sampler.run_mcmc(state, steps, progress=settings.progress, progress_kwargs={"desc": "sampling", "leave": False})
     chain = sampler.get_chain(discard=burn, thin=thin)  # (draw, walker, parameter)
     log_probs = sampler.get_log_prob(discard=burn, thin=thin)
     names = problem.names
@@ -322,7 +338,9 @@ def _sample(problem: FitProblem, start: Calibration, sigma: np.ndarray | None, w
     draws = xr.Dataset(data, coords={"chain": np.arange(walkers), "draw": burn + thin * np.arange(chain.shape[0])},
                        attrs={"model": problem.model.name, "walkers": walkers, "steps": steps, "burn": burn,
                               "thin": thin, "seed": seed})  # fmt: skip
-    tau = emcee.autocorr.integrated_time(chain, tol=0) * thin
+    with np.errstate(invalid="ignore", divide="ignore"):  # a walker that never moved has no autocorrelation
+        tau = emcee.autocorr.integrated_time(chain, tol=0) * thin
+    tau = np.where(np.isfinite(tau), tau, np.inf)
     pooled = chain.reshape(-1, len(names))
     alpha = (1 - CREDIBLE) / 2
     r_hat = np.array([split_r_hat(chain[:, :, j]) for j in range(len(names))])
