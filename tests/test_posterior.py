@@ -41,7 +41,8 @@ def test_draws_summary_and_truth(model, setting, sampled):
     assert np.all((post.summary["low"] <= truth) & (truth <= post.summary["high"])), (post.summary, truth)
     assert np.all(post.summary["low"] < post.summary["median"]) and np.all(post.summary["median"] < post.summary["high"])
     assert 0.2 < post.acceptance < 0.8
-    assert np.all(post.summary["r_hat"] < 1.2) and np.all(post.summary["tau"] < STEPS / 10)
+    assert np.all(post.summary["r_hat"] < 1.05) and np.all(post.summary["tau"] < STEPS / 20)
+    assert post.converged
     assert post.n_evaluations >= WALKERS * STEPS
     text = post.report()
     assert "[[Posterior]]" in text and all(n in text for n in names)
@@ -173,7 +174,8 @@ def test_the_90_percent_credible_intervals_cover_the_truth_over_20_seeds(model, 
     """The issue's check for posteriors, over 20 noise seeds. A 90% interval misses 2 of 20 on average,
     so the bar is set where a correct sampler fails less than 5% of the time: at least 16 of 20 per
     parameter (binomial P(X < 16 | 20, 0.9) = 0.043) and at least 90% over all parameters together.
-    Measured (32 walkers x 600 steps): 17, 20 and 20 of 20."""
+    Measured (32 walkers x 600 steps, seeds 0-19): 16, 20 and 20 of 20 (the least-squares 90% intervals
+    on the same seeds: also 16, 20, 20; over seeds 0-49 they cover 90% for each parameter)."""
     coverage = _coverage(model, setting, range(20), WALKERS, STEPS)
     assert np.all(coverage >= 0.8), coverage
     assert coverage.mean() >= 0.9, coverage

@@ -32,10 +32,12 @@ if TYPE_CHECKING:
 
 #: The credible level of ``summary``'s ``low`` and ``high``.
 CREDIBLE = 0.90
-#: A chain is called converged when every split R-hat is below this and it is at least
-#: ``MIN_TAU_MULTIPLE`` autocorrelation times long.
+#: A chain is called converged when every split R-hat is below ``RHAT_LIMIT``, every effective sample
+#: size is at least ``MIN_ESS`` (Vehtari et al. 2021) and the kept chain is at least ``MIN_TAU_MULTIPLE``
+#: autocorrelation times long (shorter, and emcee's estimate of tau itself is unreliable).
 RHAT_LIMIT = 1.05
-MIN_TAU_MULTIPLE = 20
+MIN_ESS = 400
+MIN_TAU_MULTIPLE = 10
 PREDICTIVE_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -50,7 +52,8 @@ class Posterior:
             ``sd``, ``r_hat`` (split R-hat over groups of walkers, see ``split_r_hat``), ``tau`` (integrated autocorrelation time, in
             steps) and ``ess`` (effective sample size).
         acceptance: the mean acceptance fraction of the walkers (0.2 to 0.5 is healthy).
-        converged: every R-hat below 1.05 and the kept chain at least 20 autocorrelation times long.
+        converged: every R-hat below 1.05, every ESS at least 400, and the kept chain at least 10
+            autocorrelation times long.
         walkers, steps, burn, thin: the sampler's settings (``burn`` steps discarded).
         noise: the noise model: ``"marginalised"`` or the given ``{series: sigma}``.
         n_evaluations: model runs used by the sampler.
@@ -358,7 +361,9 @@ def _sample(problem: FitProblem, start: Calibration, sigma: np.ndarray | None, s
         },
         index=pd.Index(names, name="parameter"),
     )
-    converged = bool(np.all(r_hat < RHAT_LIMIT) and kept_steps >= MIN_TAU_MULTIPLE * np.max(tau))
+    converged = bool(
+        np.all(r_hat < RHAT_LIMIT) and np.all(summary["ess"] >= MIN_ESS) and kept_steps >= MIN_TAU_MULTIPLE * np.max(tau)
+    )
     return Posterior(
         draws=draws,
         summary=summary,
