@@ -78,15 +78,21 @@ def fit_figure(c: Calibration, band: bool = True, seed: int = 0) -> Figure:
     if band and bool(c.identifiable.all()) and np.all(np.isfinite(c.stderr)):
         lower, upper = _band(c, seed)
 
-    ncols = len(series)
-    fig = Figure(figsize=(max(5.2 * ncols, 8), 6.6), layout="constrained")
-    axes = fig.subplots(2, ncols, squeeze=False, sharex=True, gridspec_kw={"height_ratios": [2.3, 1]})
+    ncols = min(len(series), 3)  # more series wrap onto further rows, each a fit row and a residual row
+    rows = -(-len(series) // ncols)
+    fig = Figure(figsize=(max(5.2 * ncols, 8), 5.9 * rows + 0.7), layout="constrained")
+    axes = fig.subplots(2 * rows, ncols, squeeze=False, sharex=True, gridspec_kw={"height_ratios": [2.3, 1] * rows})
+    for ax in axes.flat:
+        ax.set_visible(False)  # shown below, panel by panel
     source = problem.data.source.rsplit("/", 1)[-1]
     verdict = "" if c.converged else "  (DID NOT CONVERGE)"
     fig.suptitle(f"{model_title(model)}: model calibrated to {source}{verdict}", fontsize=16, fontweight="bold")
     frame = problem.data.frame
     for s, name in enumerate(series):
-        top, bottom = axes[0, s], axes[1, s]
+        row, column = divmod(s, ncols)
+        top, bottom = axes[2 * row, column], axes[2 * row + 1, column]
+        top.set_visible(True)
+        bottom.set_visible(True)
         observed = frame[name].dropna()
         if lower is not None:
             top.fill_between(times, lower[s], upper[s], color=SKY, alpha=0.6, linewidth=0, zorder=1)
@@ -105,6 +111,8 @@ def fit_figure(c: Calibration, band: bool = True, seed: int = 0) -> Figure:
         bottom.plot(residuals.index, residuals.to_numpy(), "o", color=VERMILLION, markersize=3.5)
         bottom.set_ylabel("observed - model", fontsize=10)
         bottom.set_xlabel(time_label(model), fontsize=11)
+        bottom.tick_params(labelbottom=True)  # every residual panel shows its time axis
+        top.tick_params(labelbottom=False)
         limit = max(float(np.nanmax(np.abs(residuals.to_numpy()), initial=0.0)), 2.2 * noise, 1e-12)
         bottom.set_ylim(-1.15 * limit, 1.15 * limit)
         for ax in (top, bottom):
