@@ -139,6 +139,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     written = write_files(files, force=args.force)
     print(report)
     status(written)
+    if not calibration.converged:
+        print("note: the least-squares fit did NOT converge (see the report)", file=sys.stderr)
+    if args.bayes and not post.converged:
+        print("note: the posterior sampler has NOT converged; run more --steps (see r_hat and tau)", file=sys.stderr)
     return EXIT_OK
 
 
