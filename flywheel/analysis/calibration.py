@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import OutputError, ParameterError
-from .fitting import FitProblem, observed_frame, setup_problem
+from .fitting import FitProblem, observed_frame, series_scale, setup_problem
 from .least_squares import Solution, multistart, solve
 
 if TYPE_CHECKING:
@@ -268,6 +268,8 @@ def calibrate_problem(problem: FitProblem, *, starts: int = 8, seed: int = 0, pr
     """``calibrate`` on an already checked problem (the posterior starts from this)."""
     if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
         raise ParameterError(f"starts must be a whole number of at least 1, got {starts!r}")
+    if not problem.weights_given:  # start from the data's scales, whatever an earlier fit estimated
+        problem.point_weights = 1.0 / series_scale(problem.data)[problem.data.series_of]
     solutions = multistart(problem, int(starts), seed, progress)
     best = min(solutions, key=lambda s: s.cost)
     if np.isfinite(best.cost) and not problem.weights_given:
