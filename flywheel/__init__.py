@@ -21,11 +21,14 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real imports
+    from .analysis.calibration import Calibration, calibrate
     from .analysis.dominance import loop_dominance
     from .analysis.equilibria import equilibria
     from .analysis.game import Game
     from .analysis.links import links
     from .analysis.loops import loops
+    from .analysis.posterior import Posterior, posterior
+    from .analysis.profiles import LikelihoodProfile
     from .analysis.tipping import tipping
     from .core import (
         METHODS,
@@ -52,19 +55,25 @@ _LAZY = {
     "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
     "Game": "analysis.game", "tipping": "analysis.tipping", "equilibria": "analysis.equilibria",
     "links": "analysis.links", "loops": "analysis.loops", "loop_dominance": "analysis.dominance",
+    "Calibration": "analysis.calibration", "calibrate": "analysis.calibration",
+    "LikelihoodProfile": "analysis.profiles",
+    "Posterior": "analysis.posterior", "posterior": "analysis.posterior",
 }  # fmt: skip
 
 __all__ = [
     "METHODS",
+    "Calibration",
     "FlywheelError",
     "Game",
     "IvpOptions",
+    "LikelihoodProfile",
     "Model",
     "ModelError",
     "NonFiniteWarning",
     "OutputError",
     "Parameter",
     "ParameterError",
+    "Posterior",
     "Profile",
     "RangeWarning",
     "Result",
@@ -77,6 +86,7 @@ __all__ = [
     "UnsupportedConstructError",
     "VariableInfo",
     "build_spec",
+    "calibrate",
     "equilibria",
     "links",
     "load_model",
@@ -84,6 +94,7 @@ __all__ = [
     "load_scenario",
     "loop_dominance",
     "loops",
+    "posterior",
     "simulate",
     "tipping",
 ]

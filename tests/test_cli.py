@@ -20,7 +20,7 @@ from flywheel.present.summary import format_summary, render_table, summarise
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_PATH = REPO_ROOT / "models" / "evil_sales_flywheel.mdl"
-COMMANDS = ["run", "compare", "scenarios", "describe", "verify"]
+COMMANDS = ["run", "compare", "scenarios", "describe", "verify", "calibrate"]
 HEAVY = ["numpy", "pandas", "matplotlib", "pysd", "numba", "scipy", "xarray"]
 
 

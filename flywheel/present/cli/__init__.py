@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import listing, loops, runs, tipping, verifying
+from . import calibrating, listing, loops, runs, tipping, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, loops, tipping, verifying)
+COMMAND_MODULES = (runs, listing, loops, tipping, verifying, calibrating)
 
 _MAIN_EPILOG = """\
 examples:
@@ -27,6 +27,7 @@ examples:
   flywheel run scenarios/shock_add_overlays.toml -o results/
   flywheel compare scenarios/*.toml -o results/       all scenarios side by side
   flywheel describe                                   the model's variables and levers
+  flywheel calibrate MODEL --data obs.csv --fit "Trust Erosion Time=1:24" -o results/
 
 Each command has its own --help. Exit codes: 0 ok, 1 check failed (verify, scenarios --check),
 2 error (bad input, refused overwrite, failed run)."""
