@@ -54,6 +54,18 @@ def test_an_ensemble_result_reruns_exactly(model) -> None:
     assert np.array_equal(result.to_frame(member=5)["Stock"].to_numpy(), model.run(params={"Rate": rates[5]}).loc[[0, 10, 20], "Stock"].to_numpy())
 
 
+def test_return_times_in_any_order_and_each_once(model) -> None:
+    result = flywheel.simulate(model.spec(), columns=["Stock"], times=[20, 0, 10])
+    assert list(result.times) == [20, 0, 10]
+    full = model.run(params={}).loc[[20, 0, 10], "Stock"].to_numpy()
+    assert np.array_equal(result.values[0, 0], full)
+    assert np.array_equal(flywheel.simulate(result).values, result.values)
+    with pytest.raises(flywheel.ParameterError, match="asked for twice"):
+        flywheel.simulate(model.spec(), columns=["Stock"], times=[0, 10, 10])
+    with pytest.raises(flywheel.ParameterError, match="2.5 is not an output time"):
+        flywheel.simulate(model.spec(), columns=["Stock"], times=[0, 2.5])
+
+
 @pytest.mark.parametrize("lockstep", [None, False])
 def test_ensembles_take_a_base_and_vary_on_top_of_it(lockstep) -> None:
     model = flywheel.load_model(MODEL_PATH)

@@ -55,10 +55,12 @@ def simulate(
     names = output_columns(spec, columns)
     if members is None:
         if initial_state is not None:
-            return _continue(spec, names, initial_state)
-        if spec.method.fixed_step:
-            return _single(spec, names)
-        return _adaptive(spec, names)
+            result = _continue(spec, names, initial_state)
+        elif spec.method.fixed_step:
+            result = _single(spec, names)
+        else:
+            result = _adaptive(spec, names)
+        return result if times is None else _at_times(result, times)
     if initial_state is not None:
         raise ParameterError("an ensemble starts from the model's initial state; initial_state is for single runs")
     table = member_table(spec.model, members, spec.strict)
@@ -238,20 +240,36 @@ def lockstep_ok(spec: RunSpec, table: MemberTable, tables) -> bool:
 
 
 def _row_map(all_times: np.ndarray, wanted: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Which output time goes to which result row (-1: not kept), and the times kept."""
     if wanted is None:
         return np.arange(len(all_times), dtype=np.int64), all_times.copy()
     wanted = np.atleast_1d(np.asarray(wanted, dtype=float))
+    tolerance = 1e-9 + 1e-9 * np.abs(wanted)
+    hits = np.minimum(np.searchsorted(all_times, wanted - tolerance, side="left"), len(all_times) - 1)
+    missing = ~(np.abs(all_times[hits] - wanted) <= tolerance)
+    if missing.any():
+        t = wanted[np.argmax(missing)]
+        raise ParameterError(f"return_times: {t:g} is not an output time (every saveper from the initial time)")
+    if len(np.unique(hits)) < len(hits):
+        raise ParameterError("return_times: a time is asked for twice; each output time may appear once")
     row_map = np.full(len(all_times), -1, dtype=np.int64)
-    for row, t in enumerate(wanted):
-        hits = np.flatnonzero(np.isclose(all_times, t, rtol=0, atol=1e-9 + 1e-9 * abs(t)))
-        if len(hits) == 0:
-            raise ParameterError(f"return_times: {t:g} is not an output time (every saveper from the initial time)")
-        row_map[hits[0]] = row
+    row_map[hits] = np.arange(len(wanted))
     return row_map, wanted
+
+
+def _at_times(result: Result, times: Sequence[float]) -> Result:
+    """A single run's result at the requested output times only (in the order asked)."""
+    row_map, kept = _row_map(np.asarray(result.times, dtype=float), times)
+    rows = np.empty(len(kept), dtype=np.int64)
+    rows[row_map[row_map >= 0]] = np.flatnonzero(row_map >= 0)
+    return Result(result.spec, result.names, kept, result.values[:, :, rows])
 
 
 def _repeat(result: Result) -> Result:
     if result.ensemble is None:
-        return simulate(result.spec, columns=result.names)
+        again = simulate(result.spec, columns=result.names)
+        if len(again.times) == len(result.times) and np.array_equal(again.times, result.times):
+            return again
+        return _at_times(again, result.times)
     ensemble = result.ensemble
     return simulate(result.spec, members=ensemble.members, columns=ensemble.columns, times=ensemble.times)
