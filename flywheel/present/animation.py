@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 FRAMES = 60
 FPS = 6  # 60 frames: 10 seconds
+FIGSIZE = (19.2, 10.8)
+DPI = 100
 
 
 def animation_bytes(model, ds: xr.Dataset, df: pd.DataFrame, variable: str, fmt: str = "gif",
@@ -49,17 +51,18 @@ def animation_bytes(model, ds: xr.Dataset, df: pd.DataFrame, variable: str, fmt:
     layout = cld_layout(structure, shown, polarity, [m for m in marked if m in set(shown["id"])])
     xs = np.array([p[0] for p in layout.nodes.values()])
     ys = np.array([p[1] for p in layout.nodes.values()])
-    fig = Figure(figsize=(15, 7.2), dpi=72)
-    ax = fig.add_axes([0.01, 0.02, 0.6, 0.86])
-    ts = fig.add_axes([0.67, 0.16, 0.31, 0.62])
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)  # a 1920 x 1080 slide
+    box = (0.005, 0.01, 0.685, 0.86)  # the diagram's part of the frame
+    ax = fig.add_axes(box)
+    ts = fig.add_axes([0.73, 0.2, 0.255, 0.56])
     ax.set_xlim(xs.min() - 60, xs.max() + 60)
     ax.set_ylim(ys.min() - 40, ys.max() + 40)
     ax.set_aspect("equal")
     ax.axis("off")
-    width_pts = 0.6 * 15 * 72
-    height_pts = 0.86 * 7.2 * 72
+    width_pts = box[2] * FIGSIZE[0] * 72
+    height_pts = box[3] * FIGSIZE[1] * 72
     scale = min(width_pts / (xs.max() - xs.min() + 120), height_pts / (ys.max() - ys.min() + 80))
-    font = max(6.5, 14.0 * scale)
+    font = max(9.0, 15.0 * scale)  # Graphviz laid the diagram out for 15 pt labels
     cmap = matplotlib.colormaps["coolwarm"]
     values = {n: df[n].to_numpy(float) for n in layout.nodes if n in df}
     ranges = {n: (np.nanmin(v), np.nanmax(v)) for n, v in values.items()}
@@ -73,27 +76,28 @@ def animation_bytes(model, ds: xr.Dataset, df: pd.DataFrame, variable: str, fmt:
     for (s, t), _info in layout.links.items():
         (x0, y0), (x1, y1) = layout.nodes[s], layout.nodes[t]
         arrow = FancyArrowPatch((x0, y0), (x1, y1), connectionstyle="arc3,rad=0.12", arrowstyle="-|>",
-                                mutation_scale=12, color="#9a9a9a", lw=1.0, shrinkA=22, shrinkB=22, zorder=1)  # fmt: skip
+                                mutation_scale=16, color="#9a9a9a", lw=1.2, shrinkA=2.2 * font, shrinkB=2.2 * font, zorder=1)  # fmt: skip
         ax.add_patch(arrow)
         arrows[(s, t)] = arrow
     for loop_id, row, (x, y) in layout.markers:
         colour = COLOURS.get(row["polarity"], "#444444")
         ax.text(x, y, f"{row['polarity']}\n{row['name'] or loop_id}", ha="center", va="center", fontsize=font,
                 color=colour, fontweight="bold", zorder=2)  # fmt: skip
-    heading = fig.text(0.01, 0.95, title, fontsize=17, fontweight="bold", va="top")
-    sub = fig.text(0.01, 0.905, "", fontsize=12, va="top", color="#333333")
+    heading = fig.text(0.01, 0.965, title, fontsize=24, fontweight="bold", va="top")
+    sub = fig.text(0.01, 0.915, "", fontsize=17, va="top", color="#333333")
     series = df[variable].to_numpy(float)
     times = df.index.to_numpy(float)
     ts.set_xlim(times[0], times[-1])
     pad = 0.05 * (np.nanmax(series) - np.nanmin(series) or 1)
     ts.set_ylim(np.nanmin(series) - pad, np.nanmax(series) + pad)
-    ts.set_title(variable, fontsize=14, loc="left", fontweight="bold")
-    ts.set_xlabel("Month", fontsize=11)
+    ts.set_title(variable, fontsize=20, loc="left", fontweight="bold")
+    ts.set_xlabel("Month", fontsize=15)
+    ts.tick_params(labelsize=13)
     ts.grid(alpha=0.3)
-    (line,) = ts.plot([], [], color="#222222", lw=2.4)
-    (dot,) = ts.plot([], [], "o", color="#b2182b", ms=7)
-    fig.text(0.67, 0.06, "colour of a variable: blue = its lowest value in this run, red = its highest",
-             fontsize=10, color="#555555")  # fmt: skip
+    (line,) = ts.plot([], [], color="#222222", lw=3)
+    (dot,) = ts.plot([], [], "o", color="#b2182b", ms=9)
+    fig.text(0.73, 0.08, "colour of a variable: blue = its lowest value\nin this run, red = its highest",
+             fontsize=14, color="#555555")  # fmt: skip
     ds_times = ds["time"].values
     loop_vars = {str(k): str(v).split(" -> ") for k, v in zip(ds["loop"].values, ds["variables"].values, strict=True)}
     frames = np.unique(np.linspace(0, len(times) - 1, FRAMES).round().astype(int))
@@ -125,7 +129,7 @@ def animation_bytes(model, ds: xr.Dataset, df: pd.DataFrame, variable: str, fmt:
         for key, arrow in arrows.items():
             hot = key in on
             arrow.set_color(colour if hot else "#b5b5b5")
-            arrow.set_linewidth(3.2 if hot else 1.0)
+            arrow.set_linewidth(4.0 if hot else 1.2)
         line.set_data(times[: k + 1], series[: k + 1])
         dot.set_data([t], [series[k]])
         return []
@@ -134,6 +138,6 @@ def animation_bytes(model, ds: xr.Dataset, df: pd.DataFrame, variable: str, fmt:
     anim = animation.FuncAnimation(fig, draw, frames=len(frames), blit=False)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"animation.{fmt}"
-        anim.save(path, writer=writer, dpi=72)
+        anim.save(path, writer=writer, dpi=DPI)
         data = path.read_bytes()
     return data
