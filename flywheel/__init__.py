@@ -21,6 +21,10 @@ from .errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real imports
+    from .analysis.montecarlo import MonteCarlo, Probability, montecarlo
+    from .analysis.ranges import Ranges, load_ranges
+    from .analysis.sensitivity import Sensitivity, sensitivity
+    from .analysis.tornado import Tornado, tornado
     from .core import (
         METHODS,
         IvpOptions,
@@ -44,6 +48,10 @@ _LAZY = {
     "RangeWarning": "core", "Result": "core", "RunSpec": "core", "State": "core", "Stepper": "core",
     "VariableInfo": "core", "build_spec": "core", "load_model": "core", "simulate": "core",
     "Profile": "scenarios", "Scenario": "scenarios", "load_profile": "scenarios", "load_scenario": "scenarios",
+    "Ranges": "analysis.ranges", "load_ranges": "analysis.ranges",
+    "Sensitivity": "analysis.sensitivity", "sensitivity": "analysis.sensitivity",
+    "MonteCarlo": "analysis.montecarlo", "Probability": "analysis.montecarlo", "montecarlo": "analysis.montecarlo",
+    "Tornado": "analysis.tornado", "tornado": "analysis.tornado",
 }  # fmt: skip
 
 __all__ = [
@@ -52,26 +60,35 @@ __all__ = [
     "IvpOptions",
     "Model",
     "ModelError",
+    "MonteCarlo",
     "NonFiniteWarning",
     "OutputError",
     "Parameter",
     "ParameterError",
+    "Probability",
     "Profile",
     "RangeWarning",
+    "Ranges",
     "Result",
     "RunSpec",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
     "SimulationError",
     "State",
     "Stepper",
+    "Tornado",
     "UnsupportedConstructError",
     "VariableInfo",
     "build_spec",
     "load_model",
     "load_profile",
+    "load_ranges",
     "load_scenario",
+    "montecarlo",
+    "sensitivity",
     "simulate",
+    "tornado",
 ]
 __version__ = "0.2.0"
 
