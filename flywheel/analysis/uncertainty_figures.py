@@ -154,7 +154,7 @@ def fan_chart(mc: Any, variables: list[str], title: str | None) -> Figure:
         if percent:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             units = "%"
-        ax.set_ylabel(units if units and units.lower() not in ("dmnl", "1") else ("%" if percent else "(no units)"), fontsize=11)
+        ax.set_ylabel(units if units and units.lower() not in ("dmnl", "1") else ("%" if percent else ""), fontsize=11)
         ax.set_xlim(times[0], times[-1])
         ax.set_xlabel(mc.time_unit, fontsize=11)
         ax.grid(True, color=_GRID)
@@ -200,30 +200,35 @@ def tornado_chart(tornado: Any, top: int) -> Figure:
     span = np.nanmax(np.abs(np.r_[table["outcome_low"], table["outcome_high"]] - base)) if D else 0.0
     span = span if np.isfinite(span) and span > 0 else 1.0
     for i, (_name, row) in enumerate(table.iterrows()):
-        for value, colour in ((row.outcome_low, low_colour), (row.outcome_high, high_colour)):
-            if np.isfinite(value):
-                ax.barh(i, value - base, left=base, height=0.62, color=colour, alpha=0.9)
-        if not (np.isfinite(row.outcome_low) and np.isfinite(row.outcome_high)):
+        ends = [(row.outcome_low, row.low, low_colour), (row.outcome_high, row.high, high_colour)]
+        if not all(np.isfinite(value) for value, _, _ in ends):
             ax.text(base, i, "  runs diverged", va="center", ha="left", fontsize=10, color=high_colour)
             continue
-        for value, setting in ((row.outcome_low, row.low), (row.outcome_high, row.high)):
+        ends.sort(key=lambda e: -abs(e[0] - base))  # the longer bar first, so the shorter stays visible
+        same_side = (ends[0][0] - base) * (ends[1][0] - base) > 0
+        for k, (value, setting, colour) in enumerate(ends):
+            ax.barh(i, value - base, left=base, height=0.62 if k == 0 else 0.4, color=colour, alpha=0.92)
             side = 1 if value >= base else -1
-            ax.text(value + side * 0.015 * span, i, f"{value:.3g}  ({setting:.3g})" if side > 0 else f"({setting:.3g})  {value:.3g}",
-                    va="center", ha="left" if side > 0 else "right", fontsize=9.5, color="0.2")  # fmt: skip
+            anchor = value
+            if k == 1 and same_side:  # label the shorter bar on the other side of the base line
+                side, anchor = -side, base
+            text = f"{value:.3g}  ({setting:.4g})" if side > 0 else f"({setting:.4g})  {value:.3g}"
+            ax.text(anchor + side * 0.012 * span, i, text, va="center", ha="left" if side > 0 else "right",
+                    fontsize=9.5, color="0.2")  # fmt: skip
     ax.axvline(base, color="0.15", linewidth=1.3)
     ax.set_yticks(y, [_wrap(n, 36) for n in table.index], fontsize=11)
     low, high = ax.get_xlim()
-    pad = 0.28 * (high - low)
+    pad = 0.2 * (high - low)
     ax.set_xlim(low - pad, high + pad)
     ax.grid(True, axis="x", color=_GRID)
     ax.set_axisbelow(True)
     _style(ax)
     units = tornado.units if tornado.units and tornado.units.lower() not in ("dmnl", "1") else ""
     ax.set_xlabel(f"{tornado.outcome}" + (f" ({units})" if units else ""), fontsize=12)
-    ax.legend(handles=[Patch(color=low_colour, label="input at its low value"),
-                       Patch(color=high_colour, label="input at its high value")],
-              loc="lower right", fontsize=11, frameon=False)  # fmt: skip
     fig.suptitle(f"One input at a time: {tornado.outcome}", fontsize=17, fontweight="bold")
+    fig.legend(handles=[Patch(color=low_colour, label="input at its low value"),
+                        Patch(color=high_colour, label="input at its high value")],
+               loc="outside upper center", ncols=2, fontsize=11, frameon=False)  # fmt: skip
     note = f"{tornado.title}; base {base:.3g} (line); labels: outcome (input value)"
     if hidden:
         note += f"; {hidden} inputs with smaller swings not shown"

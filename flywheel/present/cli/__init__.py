@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import listing, runs, verifying
+from . import listing, runs, uncertainty, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, verifying)
+COMMAND_MODULES = (runs, listing, verifying, uncertainty)
 
 _MAIN_EPILOG = """\
 examples:
@@ -27,6 +27,8 @@ examples:
   flywheel run scenarios/shock_add_overlays.toml -o results/
   flywheel compare scenarios/*.toml -o results/       all scenarios side by side
   flywheel describe                                   the model's variables and levers
+  flywheel montecarlo scenarios/deep_dives.toml --ranges scenarios/ranges/judgement.toml -o results/
+  flywheel sensitivity --outcome 'Target Attainment' -o results/    Sobol indices through time
 
 Each command has its own --help. Exit codes: 0 ok, 1 check failed (verify, scenarios --check),
 2 error (bad input, refused overwrite, failed run)."""
