@@ -184,7 +184,7 @@ def load_ranges(source: Any, model: Model, *, strict_bounds: bool = True) -> Ran
     items = tuple(_distribution(where, model, name, spec, strict_bounds) for name, spec in source.items())
     if not items:
         raise ParameterError(f"{where}: no ranges given")
-    return Ranges(items, where)
+    return Ranges(items, where if where != "ranges" else "the ranges given")
 
 
 def _distribution(where: str, model: Model, raw_name: Any, spec: Any, strict_bounds: bool) -> Distribution:

@@ -8,8 +8,9 @@ time; users ask for time-resolved indices, SALib issue 525) or for one-number ou
 mean, cumulative, at a month, first time below a threshold; see ``analysis.quantities``).
 
 Sobol' (Saltelli design, N (2D + 2) runs): S1, ST, their bootstrap 95% intervals and S2. Morris
-(N trajectories, N (D + 1) runs, 4 levels): mu, mu_star, sigma and mu_star's interval, in the outcome's
-units per move of Delta = 2/3 of an input's range (in quantile space). FAST (eFAST, N D runs): S1, ST.
+(N trajectories, N (D + 1) runs, 4 levels): mu, mu_star, sigma and mu_star's interval, as elementary
+effects in the outcome's units per an input's whole range (in quantile space: a linear effect of a uniform
+input is the change from its low to its high end). FAST (eFAST, N D runs): S1, ST.
 """
 
 from __future__ import annotations

@@ -51,11 +51,10 @@ def sensitivity_heatmap(sens: Any, label: str, ds: xr.Dataset) -> Figure:
     extent = (times[0] - step / 2, times[-1] + step / 2, D - 0.5, -0.5)
     import matplotlib as mpl
 
-    cmap = mpl.colormaps["YlGnBu"].copy()
-    cmap.set_bad("0.88")
+    cmap = mpl.colormaps["YlGnBu"].with_extremes(bad="0.88")
     image = None
     subtitles = {"S1": "First-order S1: the input alone", "ST": "Total ST: the input with its interactions",
-                 "mu_star": f"mu*: mean |effect| of a move of the input ({sens.units.get(label) or 'output units'})"}  # fmt: skip
+                 "mu_star": f"mu*: mean |effect| across the input's range ({sens.units.get(label) or 'output units'})"}  # fmt: skip
     for ax, key in zip(axes, keys, strict=True):
         data = np.clip(ds[key].values[order], 0, None)
         image = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap=cmap, vmin=0, vmax=vmax,

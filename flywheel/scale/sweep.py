@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core import simulate
+from ..core import NonFiniteWarning, simulate
 from ..core.ensemble import member_table
 from ..errors import ParameterError
 from .store import SweepStore
@@ -72,7 +73,9 @@ def run_sweep(
     all_times = spec.time.grid.save_times
     out_times = all_times if times is None else np.asarray(times, dtype=float)
     if store is None and scheduler is None:
-        result = simulate(spec, members=table, columns=columns, times=times, progress=progress is True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NonFiniteWarning)  # divergence is reported through the flags
+            result = simulate(spec, members=table, columns=columns, times=times, progress=progress is True)
         return Sweep(result.dataset)
     n = table.n
     chunk = int(chunk_size or DEFAULT_CHUNK)
@@ -134,8 +137,6 @@ def evaluate_chunk(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One chunk of members: values (variable, member, time) and the diverged flags. This is the task
     a Dask worker runs (it needs only the pickled spec)."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # divergence is reported through the flags
         result = simulate(spec, members=dict(inputs), columns=list(columns), times=times)
