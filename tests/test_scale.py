@@ -75,9 +75,11 @@ def test_montecarlo_with_a_store_equals_the_plain_one(model, tmp_path):
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
-        with distributed.Client(c) as client:
-            yield c, client
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c,
+        distributed.Client(c) as client,
+    ):
+        yield c, client
 
 
 def test_dask_local_cluster_gives_exactly_the_in_process_numbers(tmp_path, cluster):

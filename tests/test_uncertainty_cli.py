@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -141,9 +140,9 @@ def _done_chunks(store: Path) -> int:
 
 
 def test_a_killed_montecarlo_resumes_to_the_numbers_of_an_uninterrupted_run(tmp_path):
-    """SIGKILL mid-sweep: the chunks already marked done stay valid, the same command continues (and says
-    so), and its results are identical to a run that was never interrupted."""
-    args = ["montecarlo", MODEL, "--ranges", RANGES, "-n", "60000", "--chunk-size", "1000", "--variable", "Trust",
+    """SIGKILL mid-sweep: the same command continues from the chunks marked done (and says so), and its
+    results are identical to those of a run that was never interrupted (here: one without a store)."""
+    args = ["montecarlo", MODEL, "--ranges", RANGES, "-n", "12000", "--chunk-size", "300", "--variable", "Trust",
             "--variable", "Target Attainment", "--seed", "5"]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
     command = [sys.executable, "-m", "flywheel", *map(str, args)]
@@ -156,20 +155,15 @@ def test_a_killed_montecarlo_resumes_to_the_numbers_of_an_uninterrupted_run(tmp_
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done_after_kill = _done_chunks(store)
-    assert 3 <= done_after_kill < 60, done_after_kill  # killed mid-way
+    assert 3 <= done_after_kill < 40, done_after_kill  # killed mid-way
     assert not (tmp_path / "a").exists()
     resumed = subprocess.run([*command, "--store", tmp_path / "runs", "-o", tmp_path / "a"], env=env,
                              capture_output=True, text=True, timeout=300)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed: {done_after_kill} chunk(s)" in resumed.stderr or f"resumed: {done_after_kill + 1} chunk(s)" in resumed.stderr
-    whole = subprocess.run([*command, "--store", tmp_path / "fresh", "-o", tmp_path / "b"], env=env,
+    whole = subprocess.run([*command, "-o", tmp_path / "b"], env=env,
                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert whole.returncode == 0, whole.stderr
     assert "resumed" not in whole.stderr
     for name in ("montecarlo_percentiles.csv", "montecarlo_inputs.csv", "montecarlo.nc"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    import xarray as xr
-
-    one = xr.open_zarr(store, consolidated=False)["values"].values
-    two = xr.open_zarr(tmp_path / "fresh" / store.name, consolidated=False)["values"].values
-    assert np.array_equal(one, two)

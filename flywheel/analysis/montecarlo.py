@@ -54,11 +54,11 @@ class Probability:
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson's score interval for a binomial proportion (good near 0 and 1, unlike the normal one)."""
-    from scipy.stats import norm
+    from statistics import NormalDist
 
     if n == 0:
         return (math.nan, math.nan)
-    z = norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator

@@ -74,13 +74,13 @@ class Distribution:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Quantiles: maps uniform numbers in (0, 1) to this distribution (truncation respected)."""
-        from scipy import stats
-
         u = np.asarray(u, dtype=float)
         if math.isinf(self.low) or math.isinf(self.high):  # 0 and 1 would map to an infinite value
             u = np.clip(u, _U_EDGE, 1.0 - _U_EDGE)
         if self.kind == "uniform":
             return self.low + u * (self.high - self.low)
+        from scipy import stats
+
         if self.kind == "triangular":
             scale = self.high - self.low
             return stats.triang.ppf(u, (self.mode - self.low) / scale, loc=self.low, scale=scale)

@@ -24,7 +24,7 @@ def client_for(scheduler: Any) -> tuple[Any, bool]:
         return scheduler, False
     if isinstance(scheduler, str) and scheduler.strip():
         try:
-            return Client(scheduler.strip(), timeout="10s"), True
+            return Client(scheduler.strip(), timeout="5s"), True
         except (OSError, TimeoutError) as exc:
             raise ParameterError(f"scheduler {scheduler!r}: cannot reach the Dask scheduler ({exc})") from None
     raise ParameterError(
