@@ -82,7 +82,7 @@ def test_indices_through_time_follow_the_drivers_of_a_growing_level(growth_model
     at20 = s.table("Doubled at month 20")
     assert at20.index[0] == "r" and at20.loc["r", "S1"] == pytest.approx(0.8, abs=0.04)
     report = s.report()
-    assert "leading input (ST) by time: 0: a; 4: a; 8: a; 12: r; 16: r; 20: r" in report
+    assert "leading input (ST) by month: 0: a; 4: a; 8: a; 12: r; 16: r; 20: r" in report
 
 
 def test_times_restrict_the_indices_and_times_outside_the_run_are_refused(growth_model):

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ParameterError
 from .quantities import parse_condition
 from .ranges import Ranges
-from .subjects import ranges_for, subjects
+from .subjects import ranges_for, subjects, time_unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -247,7 +247,7 @@ def montecarlo(
     return MonteCarlo(
         dataset=dataset, inputs=pd.DataFrame(inputs, index=pd.RangeIndex(int(n), name="member")),
         ranges=the_ranges, scenarios=tuple(i.name for i in items), titles={i.name: i.title for i in items},
-        n=int(n), seed=seed, diverged=diverged, notes=tuple(notes), time_unit=profile.time_unit or "Time",
+        n=int(n), seed=seed, diverged=diverged, notes=tuple(notes), time_unit=time_unit(model),
         units={v: model.variables[v].units for v in keep}, panels=panels, extra={"reused_chunks": reused},
     )  # fmt: skip
 

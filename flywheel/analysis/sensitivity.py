@@ -27,7 +27,7 @@ from ..errors import ParameterError
 from .quantities import Quantity, check_times, parse_quantities
 from .ranges import Ranges
 from .sobol_time import NO_VARIATION
-from .subjects import ranges_for, subject
+from .subjects import ranges_for, subject, time_unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -243,13 +243,11 @@ def sensitivity(
     scalar_ds = _dataset(analysed_scalars, the_ranges.names, None, method)
     samples = pd.DataFrame(inputs, index=pd.RangeIndex(len(design), name="run"))
     evaluation_ds = xr.Dataset(evaluations, coords={"time": series_times} if series else {})
-    from ..scenarios import load_profile
-
     return Sensitivity(
         method=method, indices=indices, scalars=scalar_ds, outputs=tuple(q.label for q in quantities),
         parameters=tuple(the_ranges.names), ranges=the_ranges, n=int(n), n_runs=len(design), seed=seed,
         samples=samples, evaluations=evaluation_ds, diverged=int(diverged.sum()), title=the_subject.title,
-        notes=tuple(notes), time_unit=load_profile(model_).time_unit or "Time",
+        notes=tuple(notes), time_unit=time_unit(model_),
         units={q.label: _units(model_, q) for q in quantities},
         extra={"reused_chunks": sweep.reused_chunks, "chunks": sweep.n_chunks},
     )  # fmt: skip

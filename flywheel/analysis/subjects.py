@@ -89,3 +89,14 @@ def ranges_for(source: Any, the_subject: Subject) -> Ranges:
             "pass ranges as a TOML file or a dict {name: (low, high)}"
         )
     return ranges
+
+
+def time_unit(model: Any) -> str:
+    """The time unit for labels: the profile's, else the units of the model's TIME STEP, else "Time"."""
+    from ..scenarios import load_profile
+
+    unit = load_profile(model).time_unit
+    if not unit:
+        info = model.variables.get("TIME STEP")
+        unit = (info.units if info is not None else "") or ""
+    return unit.strip() or "Time"

@@ -68,8 +68,9 @@ def sensitivity_heatmap(sens: Any, label: str, ds: xr.Dataset) -> Figure:
     bar = fig.colorbar(image, ax=list(axes), shrink=0.9, pad=0.01)
     bar.set_label("share of the outcome's variance" if not morris else "mu*", fontsize=12)
     method = {"sobol": "Sobol'", "fast": "eFAST", "morris": "Morris"}[sens.method]
-    fig.suptitle(f"What drives {label}, {sens.time_unit.lower()} by {sens.time_unit.lower()}", fontsize=17,
-                 fontweight="bold")  # fmt: skip
+    unit = sens.time_unit.lower()
+    when = f"{unit} by {unit}" if unit != "time" else "over time"
+    fig.suptitle(f"What drives {label}, {when}", fontsize=17, fontweight="bold")
     note = f"{sens.title}; {method}, N = {sens.n:,}, {sens.n_runs:,} runs; inputs ordered by their mean {sens.main_index}"
     if np.isnan(main).any():
         note += "; grey: no variation (or diverged runs) at that time"
@@ -129,7 +130,7 @@ def fan_chart(mc: Any, variables: list[str], title: str | None) -> Figure:
     from matplotlib.patches import Patch
     from matplotlib.ticker import PercentFormatter
 
-    ncols = min(len(variables), 3 if len(variables) <= 6 else 4)
+    ncols = {1: 1, 2: 2, 3: 3, 4: 2}.get(len(variables), 3 if len(variables) <= 6 else 4)
     nrows = -(-len(variables) // ncols)
     legend_inside = nrows * ncols > len(variables)
     fig = Figure(figsize=(5.4 * ncols, 4.3 * nrows + 0.9), layout="constrained")
@@ -154,6 +155,10 @@ def fan_chart(mc: Any, variables: list[str], title: str | None) -> Figure:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             units = "%"
         ax.set_ylabel(units if units and units.lower() not in ("dmnl", "1") else ("%" if percent else ""), fontsize=11)
+        if not percent and np.nanmax(np.abs(bands.values)) >= 10_000:
+            from matplotlib.ticker import StrMethodFormatter
+
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_xlim(times[0], times[-1])
         ax.set_xlabel(mc.time_unit, fontsize=11)
         ax.grid(True, color=_GRID)
