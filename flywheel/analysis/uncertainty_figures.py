@@ -6,6 +6,7 @@ readers), as in ``flywheel.present.plots``."""
 from __future__ import annotations
 
 import textwrap
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +39,8 @@ def sensitivity_heatmap(sens: Any, label: str, ds: xr.Dataset) -> Figure:
 
     times = ds["time"].values
     main = ds[sens.main_index].values  # (parameter, time)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an input without any defined index sorts last
         order = np.argsort(-np.nan_to_num(np.nanmean(np.where(np.isfinite(main), main, np.nan), axis=1), nan=-1))
     names = [sens.parameters[i] for i in order]
     morris = sens.method == "morris"
@@ -107,7 +109,8 @@ def sensitivity_bars(sens: Any, label: str, table: pd.DataFrame, time: float | N
         ax.set_xlabel(f"effect on {label} ({sens.units.get(label) or 'output units'})", fontsize=12)
     else:
         ax.set_xlabel("share of the outcome's variance (95% bootstrap interval)", fontsize=12)
-        ax.set_xlim(min(0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]) if np.nanmax(table["ST"]) > 0.8 else ax.get_xlim()[1])
+        largest = np.nan_to_num(table["ST"].to_numpy(), nan=0.0).max(initial=0.0)
+        ax.set_xlim(min(0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]) if largest > 0.8 else ax.get_xlim()[1])
     ax.legend(loc="lower right", fontsize=11, frameon=False)
     when = ""
     if "time" in ds.dims:
