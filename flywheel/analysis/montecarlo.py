@@ -99,6 +99,9 @@ class MonteCarlo:
         import xarray as xr
 
         name = self._variable(variable)
+        cache = self.extra.setdefault("percentiles", {})
+        if (name, tuple(q)) in cache:
+            return cache[(name, tuple(q))]
         values = self.dataset[name].values  # (scenario, member, time)
         finite = ~self.dataset["diverged"].values
         out = np.full((len(self.scenarios), len(q), values.shape[2]), np.nan)
@@ -106,9 +109,11 @@ class MonteCarlo:
             kept = values[s][finite[s]]
             if len(kept):
                 out[s] = np.percentile(kept, q, axis=0)
-        return xr.DataArray(out, dims=("scenario", "percentile", "time"),
-                            coords={"scenario": list(self.scenarios), "percentile": list(q), "time": self.dataset["time"].values},
-                            name=name)  # fmt: skip
+        bands = xr.DataArray(out, dims=("scenario", "percentile", "time"),
+                             coords={"scenario": list(self.scenarios), "percentile": list(q), "time": self.dataset["time"].values},
+                             name=name)  # fmt: skip
+        cache[(name, tuple(q))] = bands
+        return bands
 
     def percentile_table(self, variables: list[str] | None = None) -> pd.DataFrame:
         """Every kept variable's percentiles as one long table (scenario, variable, time, p5 ... p95)."""

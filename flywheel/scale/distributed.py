@@ -47,7 +47,7 @@ def run_on_cluster(
         return
     from dask.distributed import as_completed
 
-    from .sweep import evaluate_chunk
+    from .chunks import evaluate_chunk
 
     client, owned = client_for(scheduler)
     try:

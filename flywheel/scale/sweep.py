@@ -27,6 +27,7 @@ import numpy as np
 from ..core import NonFiniteWarning, simulate
 from ..core.ensemble import member_table
 from ..errors import ParameterError
+from .chunks import evaluate_chunk
 from .store import SweepStore
 
 if TYPE_CHECKING:
@@ -130,17 +131,6 @@ def run_sweep(
             diverged[lo:hi] = stored["diverged"].values[lo:hi]
     dataset = _dataset(columns, values, diverged, out_times, spec)
     return Sweep(dataset, len(starts), int(done.sum()), None if store is None else Path(store))
-
-
-def evaluate_chunk(
-    spec: RunSpec, inputs: Mapping[str, np.ndarray], columns: Sequence[str], times: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """One chunk of members: values (variable, member, time) and the diverged flags. This is the task
-    a Dask worker runs (it needs only the pickled spec)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # divergence is reported through the flags
-        result = simulate(spec, members=dict(inputs), columns=list(columns), times=times)
-    return np.ascontiguousarray(result.values), np.asarray(result.diverged, dtype=bool)
 
 
 def _dataset(columns, values, diverged, times, spec) -> xr.Dataset:
