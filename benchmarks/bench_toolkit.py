@@ -90,7 +90,7 @@ def peer_seconds_per_run(pysd_model, simlin_model, table: dict[str, np.ndarray],
     simlin_model.run(overrides={simlin_name(n): v for n, v in rows[0].items()}, analyze_loops=False)
     start = time.perf_counter()
     for row in rows:
-        simlin_model.run(overrides={simlin_name(n): v for n, v in row.items()}, analyze_loops=False).results
+        _ = simlin_model.run(overrides={simlin_name(n): v for n, v in row.items()}, analyze_loops=False).results
     simlin_time = (time.perf_counter() - start) / k
     return pysd_time, simlin_time
 
