@@ -116,3 +116,12 @@ def test_dask_by_address_for_montecarlo_and_sensitivity(model, cluster):
 def test_a_bad_scheduler_is_one_clear_line(model):
     with pytest.raises(ParameterError, match="scheduler must be a Dask scheduler address"):
         run_sweep(model.spec(), inputs(10), COLUMNS, scheduler=42)
+
+
+def test_sensitivity_with_a_store_resumes_and_equals_the_plain_one(model, tmp_path):
+    ranges = {"Trust Erosion Time": (3, 12), "Conversion Power": (1.5, 4)}
+    plain = flywheel.sensitivity(model, ranges, "min Trust", n=256, seed=3)
+    first = flywheel.sensitivity(model, ranges, "min Trust", n=256, seed=3, store=tmp_path / "s.zarr", chunk_size=400)
+    again = flywheel.sensitivity(model, ranges, "min Trust", n=256, seed=3, store=tmp_path / "s.zarr", chunk_size=400)
+    assert (first.extra["chunks"], first.extra["reused_chunks"], again.extra["reused_chunks"]) == (4, 0, 4)
+    assert plain.scalars.equals(first.scalars) and plain.scalars.equals(again.scalars)

@@ -172,13 +172,15 @@ def sensitivity(
     second_order: bool = True,
     store: Any = None,
     scheduler: Any = None,
+    chunk_size: int | None = None,
     progress: bool = False,
 ) -> Sensitivity:
     """Sensitivity indices of ``outputs`` to the inputs in ``ranges`` (see the module text).
 
     ``model``: a Model, Scenario or path; ``scenario``: a scenario of that model to use as the base.
     ``times``: the output times of the indices for variables through time (default: every output time).
-    ``store``/``scheduler``: a zarr path to make the runs resumable, a Dask cluster to run them on."""
+    ``store``/``scheduler``: a zarr path to make the runs resumable, a Dask cluster to run them on, in
+    chunks of ``chunk_size`` members (default 8192)."""
     from SALib.sample import fast_sampler, morris, sobol
 
     if method not in METHODS:
@@ -210,7 +212,7 @@ def sensitivity(
     from ..scale import run_sweep
 
     columns = list(dict.fromkeys(q.variable for q in quantities))
-    sweep = run_sweep(spec, inputs, columns, store=store, scheduler=scheduler, progress=progress)
+    sweep = run_sweep(spec, inputs, columns, store=store, scheduler=scheduler, chunk_size=chunk_size, progress=progress)
     data = sweep.dataset
     diverged = sweep.diverged
     notes = []

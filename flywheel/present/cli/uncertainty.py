@@ -157,7 +157,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     store = None if args.store is None else Path(args.store) / f"sensitivity-{args.method}.zarr"
     result = sensitivity(
         the_subject.model, args.ranges, args.outcome, method=args.method, n=args.n, times=_times(args.times),
-        seed=args.seed, scenario=the_subject.scenario, store=store, scheduler=args.scheduler, progress=_progress(),
+        seed=args.seed, scenario=the_subject.scenario, store=store, scheduler=args.scheduler,
+        chunk_size=args.chunk_size, progress=_progress(),
     )  # fmt: skip
     if args.at is not None and len(result.indices["output"]):
         result.table(result.outputs[0], args.at)  # checks the time before anything is drawn or written
