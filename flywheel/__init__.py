@@ -27,9 +27,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers: the real 
     from .analysis.game import Game
     from .analysis.links import links
     from .analysis.loops import loops
+    from .analysis.montecarlo import MonteCarlo, Probability, montecarlo
     from .analysis.posterior import Posterior, posterior
     from .analysis.profiles import LikelihoodProfile
+    from .analysis.ranges import Ranges, load_ranges
+    from .analysis.sensitivity import Sensitivity, sensitivity
     from .analysis.tipping import tipping
+    from .analysis.tornado import Tornado, tornado
     from .core import (
         METHODS,
         IvpOptions,
@@ -58,6 +62,10 @@ _LAZY = {
     "Calibration": "analysis.calibration", "calibrate": "analysis.calibration",
     "LikelihoodProfile": "analysis.profiles",
     "Posterior": "analysis.posterior", "posterior": "analysis.posterior",
+    "Ranges": "analysis.ranges", "load_ranges": "analysis.ranges",
+    "Sensitivity": "analysis.sensitivity", "sensitivity": "analysis.sensitivity",
+    "MonteCarlo": "analysis.montecarlo", "Probability": "analysis.montecarlo", "montecarlo": "analysis.montecarlo",
+    "Tornado": "analysis.tornado", "tornado": "analysis.tornado",
 }  # fmt: skip
 
 __all__ = [
@@ -69,20 +77,25 @@ __all__ = [
     "LikelihoodProfile",
     "Model",
     "ModelError",
+    "MonteCarlo",
     "NonFiniteWarning",
     "OutputError",
     "Parameter",
     "ParameterError",
     "Posterior",
+    "Probability",
     "Profile",
     "RangeWarning",
+    "Ranges",
     "Result",
     "RunSpec",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
     "SimulationError",
     "State",
     "Stepper",
+    "Tornado",
     "UnsupportedConstructError",
     "VariableInfo",
     "build_spec",
@@ -91,12 +104,16 @@ __all__ = [
     "links",
     "load_model",
     "load_profile",
+    "load_ranges",
     "load_scenario",
     "loop_dominance",
     "loops",
+    "montecarlo",
     "posterior",
+    "sensitivity",
     "simulate",
     "tipping",
+    "tornado",
 ]
 __version__ = "0.2.0"
 

@@ -35,6 +35,7 @@ from ..errors import ParameterError
 if TYPE_CHECKING:
     from ..core import Model
 
+_U_EDGE = 1e-9  # unit samples of 0 or 1 (Morris levels, some designs) map to these quantiles when unbounded
 DISTRIBUTIONS = ("uniform", "normal", "lognormal", "triangular")
 _KEYS = {
     "uniform": ("low", "high"),
@@ -73,11 +74,13 @@ class Distribution:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Quantiles: maps uniform numbers in (0, 1) to this distribution (truncation respected)."""
-        from scipy import stats
-
         u = np.asarray(u, dtype=float)
+        if math.isinf(self.low) or math.isinf(self.high):  # 0 and 1 would map to an infinite value
+            u = np.clip(u, _U_EDGE, 1.0 - _U_EDGE)
         if self.kind == "uniform":
             return self.low + u * (self.high - self.low)
+        from scipy import stats
+
         if self.kind == "triangular":
             scale = self.high - self.low
             return stats.triang.ppf(u, (self.mode - self.low) / scale, loc=self.low, scale=scale)
@@ -135,8 +138,9 @@ class Ranges(Mapping[str, Distribution]):
 
 
 def load_ranges(source: Any, model: Model, *, strict_bounds: bool = True) -> Ranges:
-    """Ranges from a TOML path, a dict ``{name: (low, high)}`` or of TOML-like tables, a ``Ranges``, or
-    ``None`` (every constant with a documented range). Checked against the model."""
+    """Ranges from a TOML path (a ranges file, or a scenario file with a ``[ranges]`` table), a
+    ``Scenario`` (its ``[ranges]``), a dict ``{name: (low, high)}`` or of TOML-like tables, a ``Ranges``,
+    or ``None`` (every constant with a documented range). Checked against the model."""
     if isinstance(source, Ranges):
         return source
     if source is None:
@@ -147,7 +151,12 @@ def load_ranges(source: Any, model: Model, *, strict_bounds: bool = True) -> Ran
                 items.append(Distribution(name, "uniform", float(low), float(high)))
         return Ranges(tuple(items))
     where = "ranges"
-    if isinstance(source, (str, os.PathLike)):
+    if hasattr(source, "ranges") and hasattr(source, "path"):  # a Scenario: its [ranges] table
+        where = f"{source.path}: [ranges]"
+        if not source.ranges:
+            raise ParameterError(f"{source.path}: the scenario has no [ranges] table")
+        source = source.ranges
+    elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         where = str(path)
         try:
@@ -155,17 +164,27 @@ def load_ranges(source: Any, model: Model, *, strict_bounds: bool = True) -> Ran
                 raw = tomllib.load(handle)
         except FileNotFoundError:
             raise ParameterError(f"{path}: no such ranges file") from None
+        except IsADirectoryError:
+            raise ParameterError(f"{path}: is a directory, not a ranges file") from None
         except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ParameterError(f"{path}: cannot read the ranges: {exc}") from None
-        if set(raw) - {"ranges"} or not isinstance(raw.get("ranges"), dict):
-            raise ParameterError(f"{path}: expected one table [ranges] of name = {{ low = ..., high = ... }}")
+        if "model" in raw and "title" in raw:  # a scenario file: its [ranges] table
+            if not isinstance(raw.get("ranges"), dict) or not raw["ranges"]:
+                raise ParameterError(f"{path}: the scenario has no [ranges] table")
+            where = f"{path}: [ranges]"
+        elif set(raw) - {"ranges"} or not isinstance(raw.get("ranges"), dict):
+            extra = sorted(set(raw) - {"ranges"})
+            found = f" (found {', '.join(extra)})" if extra else ""
+            raise ParameterError(
+                f"{path}: expected one table [ranges] of name = {{ low = ..., high = ... }}{found}"
+            )
         source = raw["ranges"]
     if not isinstance(source, Mapping):
         raise ParameterError("ranges must be a TOML file, a dict {name: (low, high)}, a Ranges object or None")
     items = tuple(_distribution(where, model, name, spec, strict_bounds) for name, spec in source.items())
     if not items:
         raise ParameterError(f"{where}: no ranges given")
-    return Ranges(items, where)
+    return Ranges(items, where if where != "ranges" else "the ranges given")
 
 
 def _distribution(where: str, model: Model, raw_name: Any, spec: Any, strict_bounds: bool) -> Distribution:

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import calibrating, listing, loops, runs, tipping, verifying
+from . import calibrating, listing, loops, runs, tipping, uncertainty, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, loops, tipping, verifying, calibrating)
+COMMAND_MODULES = (runs, listing, loops, tipping, verifying, uncertainty, calibrating)
 
 _MAIN_EPILOG = """\
 examples:
@@ -28,6 +28,8 @@ examples:
   flywheel compare scenarios/*.toml -o results/       all scenarios side by side
   flywheel describe                                   the model's variables and levers
   flywheel calibrate MODEL --data obs.csv --fit "Trust Erosion Time=1:24" -o results/
+  flywheel montecarlo scenarios/deep_dives.toml --ranges scenarios/ranges/judgement.toml -o results/
+  flywheel sensitivity --outcome 'Target Attainment' -o results/    Sobol indices through time
 
 Each command has its own --help. Exit codes: 0 ok, 1 check failed (verify, scenarios --check),
 2 error (bad input, refused overwrite, failed run)."""
