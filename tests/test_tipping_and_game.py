@@ -106,3 +106,35 @@ def test_a_game_holds_decisions_interval_by_interval_and_undoes(tmp_path) -> Non
     plain = flywheel.load_model(write_model(tmp_path, equation("Stock", "INTEG(1, 0)"), name="plain.mdl"))
     with pytest.raises(ParameterError, match="no GAME variables"):
         flywheel.Game(plain)
+
+
+def test_loop_dominance_of_a_played_game_treats_held_decisions_as_inputs(tmp_path) -> None:
+    """A decision the player holds cuts the loop through it: its links score 0 while held; the replayed
+    run is the game's own run, and a game left to the model scores like the plain run."""
+    body = (
+        equation("Stock", "INTEG(Hiring - Stock / 10, 5)", "people [0,?]")
+        + equation("Hiring", "GAME((Goal - Stock) / 4)", "people/Month [-5,5]", "Hiring (or firing) a month.")
+        + equation("Goal", "20", "people")
+    )
+    model = flywheel.load_model(write_model(tmp_path, body, final=12, dt=0.5))
+    own = flywheel.Game(model, interval=3, dashboard=["Stock"])
+    while not own.done:
+        own.step()
+    plain = flywheel.loop_dominance(model)
+    np.testing.assert_allclose(flywheel.loop_dominance(model, own)["loop_score"].values,
+                               plain["loop_score"].values, rtol=1e-12, atol=1e-15)  # fmt: skip
+    played = flywheel.Game(model, interval=3, dashboard=["Stock"])
+    played.step()  # months 0-3: the model's rule
+    while not played.done:
+        played.step({"Hiring": 2})  # then held
+    ds = flywheel.loop_dominance(model, played)
+    goal_loop = [i for i, v in enumerate(ds["variables"].values) if "Hiring" in v][0]
+    scores = ds["loop_score"].values[goal_loop]
+    times = ds["time"].values
+    assert np.all(scores[(times > 3.5)] == 0) and np.any(scores[(times > 0) & (times < 3)] != 0)
+    link = ds["link_score"].sel(link="Stock -> Hiring").values
+    assert np.all(link[times > 3.5] == 0) and np.all(link[(times > 0) & (times < 3)] < 0)
+    assert np.all(ds["relative_score"].values[goal_loop, times > 3.5] == 0)
+    frame = played.result().to_frame()
+    replayed = flywheel.analysis.ltm.replayed_run_data(played.start, played.changes)
+    assert np.allclose(replayed.cur_values[:, replayed.value_index["Stock"]], frame["Stock"].to_numpy(), rtol=1e-12)

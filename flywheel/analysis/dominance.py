@@ -10,15 +10,16 @@ score, and the dominant set the fewest strongest loops that together explain at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import ModelError
+from .game import Game
 from .loops import MAX_LOOPS, link_polarities, load_loop_names, loop_file, loop_table
-from .ltm import PartialEvaluator, ProbeCall, Term, link_score, plan_calls, run_data
+from .ltm import PartialEvaluator, ProbeCall, Term, link_score, plan_calls, replayed_run_data, run_data
 from .structure import Structure, causal_structure, verify_builtins
 
 if TYPE_CHECKING:
@@ -133,7 +134,8 @@ def _plan(model: Model, names: Any, limit: int) -> _Plan:
 def loop_dominance(
     model: Model, scenario: Any = None, method: str = "euler", *, limit: int = MAX_LOOPS, names: Any = None
 ) -> xr.Dataset:
-    """Loops That Matter along one run of ``model`` (the scenario's, or the defaults).
+    """Loops That Matter along one run of ``model`` (the scenario's, the defaults, or a played ``Game``'s,
+    where the decisions the player held are inputs: links into them score 0 while held).
 
     Returns an ``xarray.Dataset`` with dimensions ``time``, ``loop`` and ``link``: ``link_score`` (link,
     time), ``loop_score`` and ``relative_score`` (loop, time), ``dominant`` (time: the id of the loop
@@ -148,9 +150,12 @@ def loop_dominance(
 
     plan = _plan(model, names, limit)
     structure = plan.structure
-    spec = spec_for(model, scenario, method)
-    data = run_data(spec)
-    values = PartialEvaluator(structure, spec, data).evaluate(plan.terms, plan.calls)
+    if isinstance(scenario, Game):
+        spec, data, values = _game_partials(plan, scenario, method)
+    else:
+        spec = spec_for(model, scenario, method)
+        data = run_data(spec)
+        values = PartialEvaluator(structure, spec, data).evaluate(plan.terms, plan.calls)
     n_t = len(data.times)
     term_scores = np.ones((len(plan.terms) + 1, n_t))  # the last row (index -1) pads short pathways
     term_scores[:-1] = link_score(*(np.array([values[t][k] for t in plan.terms]) for k in range(4)))
@@ -178,6 +183,34 @@ def loop_dominance(
                "as in Schoenberg, Hayward & Eberlein 2023)"},
     )  # fmt: skip
     return ds
+
+
+def _game_partials(plan: _Plan, game: Game, method: str):
+    """A played game's run and partial values. While the player holds a decision it is an input (links
+    into it score 0); while the model's own equation sets it, it is scored as usual: save times are
+    evaluated in groups by the decisions held at each."""
+    spec = game.start if game.start.method.name == method else game.start.replace(method=method)
+    changes = game.changes
+    data = replayed_run_data(spec, changes)
+    held_at: list[frozenset[str]] = []
+    for t in data.times:
+        held: set[str] = set()
+        for when, chosen, released in changes:
+            if when <= t + 1e-9:
+                held -= set(released)
+                held |= set(chosen)
+        held_at.append(frozenset(held))
+    values: dict[Term, list[np.ndarray]] = {}
+    for held in dict.fromkeys(held_at):
+        rows = np.array([k for k, h in enumerate(held_at) if h == held])
+        part = replace(data, times=data.times[rows], cur_values=data.cur_values[rows], prev_values=data.prev_values[rows],
+                       cur_states=data.cur_states[rows], prev_states=data.prev_states[rows])  # fmt: skip
+        exogenous = spec.replace(params={n: data.cur_values[rows[0], data.value_index[n]] for n in held}) if held else spec
+        for term, arrays in PartialEvaluator(plan.structure, exogenous, part).evaluate(plan.terms, plan.calls).items():
+            full = values.setdefault(term, [np.empty(len(data.times)) for _ in arrays])
+            for target, array in zip(full, arrays, strict=True):
+                target[rows] = array
+    return spec, data, {term: tuple(arrays) for term, arrays in values.items()}
 
 
 def _partitions(structure: Structure, table) -> list[int]:

@@ -66,6 +66,7 @@ class Game:
         self._rows: list[dict[str, float]] = []
         self._moves: list[dict[str, float]] = []
         self._undo: list[tuple[State, int, RunSpec]] = []
+        self._changes: list[tuple[float, dict[str, float], tuple[str, ...]]] = []  # (time, held, released)
         self._record({})
 
     # ------------------------------------------------------------------ what the player sees
@@ -121,6 +122,7 @@ class Game:
             self._stepper.release(*released)
         if chosen:
             self._stepper.set(chosen)
+        self._changes.append((self.time, dict(chosen), tuple(released)))
         for name, value in chosen.items():  # the decisions belong to the row of the time they were taken
             self._rows[-1][f"decision: {name}"] = value
         self._stepper.step_to(self._next_time())
@@ -137,6 +139,17 @@ class Game:
         del self._rows[rows:]
         self._rows[-1] = {k: v for k, v in self._rows[-1].items() if not k.startswith("decision: ")}
         self._moves.pop()
+        self._changes.pop()
+
+    @property
+    def start(self) -> RunSpec:
+        """The run before any decision: the model's (or scenario's) own."""
+        return self._base
+
+    @property
+    def changes(self) -> list[tuple[float, dict[str, float], tuple[str, ...]]]:
+        """Every step's change to the run: (time, decisions held from then on, decisions released)."""
+        return [(t, dict(held), released) for t, held, released in self._changes]
 
     def result(self) -> Result:
         """The run so far (to the final time once the game is over)."""

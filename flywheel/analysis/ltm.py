@@ -81,6 +81,40 @@ def run_data(spec) -> RunData:
     return RunData(grid.times[save_steps], values[save_steps], values[prev_steps], cur_states, prev_states, index)
 
 
+def replayed_run_data(spec, changes) -> RunData:
+    """``run_data`` for a run whose constants changed on the way (a played game): ``spec`` is the run at
+    its start; ``changes`` lists ``(time, set, release)``: values held from that time on, and names
+    that follow their own equations again. Replayed one time step at a time with the run's stepper."""
+    from ..core import Stepper
+
+    model = spec.model
+    if model.layout.dynamic_time or not spec.method.fixed_step:
+        raise ParameterError(f"{model.path.name}: loop scores need a fixed-step method and a constant TIME STEP")
+    grid = spec.time.grid
+    stepper = Stepper(spec)
+    names = list(model.layout.value_names)
+    values = np.empty((grid.n_steps + 1, len(names)))
+    states = np.empty((grid.n_steps + 1, model.layout.n_states))
+    pending = sorted(changes, key=lambda change: change[0])
+    for k in range(grid.n_steps + 1):
+        while pending and pending[0][0] <= grid.times[k] + 1e-9:
+            _, held, released = pending.pop(0)
+            if released:
+                stepper.release(*released)
+            if held:
+                stepper.set(held)
+        now = stepper.values(names)
+        values[k] = [now[n] for n in names]
+        states[k] = stepper.state_vector()
+        if k < grid.n_steps:
+            stepper.step()
+    save_steps = np.flatnonzero(grid.schedule)
+    prev_steps = np.maximum(save_steps - 1, 0)
+    index = {n: i for i, n in enumerate(names)}
+    return RunData(grid.times[save_steps], values[save_steps], values[prev_steps], states[save_steps],
+                   states[prev_steps], index)  # fmt: skip
+
+
 def _aux_groups(structure: Structure, targets: list[str]) -> list[list[str]]:
     """Split auxiliary targets into groups with no link between two members of a group (greedy
     colouring), so that every input of a target can be held while the target itself is computed."""
@@ -231,6 +265,7 @@ class PartialEvaluator:
         layout = self.model.layout
         self.holdable = [n for n in layout.param_slots if n in data.value_index]
         self.value_pos = {n: i for i, n in enumerate(layout.value_names)}
+        self.overridden = set(spec.params)
 
     def evaluate(
         self, terms: list[Term], calls: list[ProbeCall] | None = None
@@ -271,6 +306,13 @@ class PartialEvaluator:
         rows_prev[:, slots] = d.prev_values[:, cols]
         rows_cur = rows_prev.copy()
         rows_cur[:, slots] = held_cur
+        # a target the run itself held (a player's decision, an override) is an input, not an equation:
+        # its partials are its own values, so links into it score 0
+        exogenous = [n for n in sorted(call.computed) if n in self.overridden and n in d.value_index]
+        if exogenous:
+            own, own_cols = probe.slots(exogenous), [d.value_index[n] for n in exogenous]
+            rows_prev[:, own] = d.prev_values[:, own_cols]
+            rows_cur[:, own] = d.cur_values[:, own_cols]
         params, states, times = probe.inputs(n_t * per_time, whole_rows=True)
         P = _as_view(params, (n_t, per_time, -1))
         Y = _as_view(states, (n_t, per_time, -1))

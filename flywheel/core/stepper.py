@@ -107,6 +107,10 @@ class Stepper:
     def state(self) -> State:
         return State(self.spec, self.time, self._step, self._saves, self._space.copy_state())
 
+    def state_vector(self) -> np.ndarray:
+        """Every state at the current time (named stocks and hidden stages, ``layout.state_labels`` order)."""
+        return self._space.first("Y")[: self.spec.model.layout.n_states].copy()
+
     def values(self, names: Sequence[str] | None = None) -> dict[str, float]:
         """Every named value (or those asked for) at the current time, without advancing."""
         self._space.evaluate(self.time)
