@@ -9,8 +9,8 @@ Loops-That-Matter implementation (pysimlin) and agreement with PySD.
     PYTHONPATH=. python3 scripts/validate_model.py --quick    # small draws and coarse grids (run by a test)
     PYTHONPATH=. python3 scripts/validate_model.py -o report.md
 
-The functions are importable (tests/test_model_validation.py uses them), so the tests and the report
-measure the same things in the same way.
+The functions are importable (tests/test_flywheel_model.py and tests/test_model_validation.py use them),
+so the tests and the report measure the same things in the same way.
 """
 
 from __future__ import annotations
