@@ -119,12 +119,14 @@ def engines(workdir: Path, fw_model, base):
     import pysd
     import simlin
 
+    from flywheel.analysis.peers import simlin_path
+
     copy = workdir / MODEL_PATH.name
     shutil.copy(MODEL_PATH, copy)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pysd_model = pysd.read_vensim(str(copy))
-    simlin_model = simlin.load(MODEL_PATH)
+    simlin_model = simlin.load(str(simlin_path(MODEL_PATH)))
     simlin_cols = [s.lower().replace(" ", "_") for s in SERIES]
 
     def run_pysd(params):

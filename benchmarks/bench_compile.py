@@ -63,8 +63,9 @@ t2 = time.perf_counter()
 model.run()
 t3 = time.perf_counter()
 import simlin
+from flywheel.analysis.peers import simlin_path
 t4 = time.perf_counter()
-sim = simlin.load(path)
+sim = simlin.load(str(simlin_path(path)))
 t5 = time.perf_counter()
 sim.run(analyze_loops=False).results
 t6 = time.perf_counter()

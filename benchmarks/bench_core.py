@@ -95,13 +95,14 @@ def load_engines(workdir: Path):
     import simlin
 
     import flywheel
+    from flywheel.analysis.peers import simlin_path
 
     copy = workdir / MODEL_PATH.name
     shutil.copy(MODEL_PATH, copy)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pysd_model = pysd.read_vensim(str(copy))
-    return pysd_model, simlin.load(MODEL_PATH), flywheel.load_model(MODEL_PATH)
+    return pysd_model, simlin.load(str(simlin_path(MODEL_PATH))), flywheel.load_model(MODEL_PATH)
 
 
 def check_agreement(pysd_model, simlin_model, fw_model) -> dict[str, float]:

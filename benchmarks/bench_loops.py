@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import flywheel
+from flywheel.analysis.peers import simlin_path
 from flywheel.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def main() -> None:
         print("pysimlin is not installed: no comparison")
         return
     overrides = {k.lower().replace(" ", "_"): v for k, v in scenario.params.items()}
-    sm = simlin.load(str(model_path))
+    sm = simlin.load(str(simlin_path(model_path)))
     with_loops = median_time(lambda: sm.run(overrides=overrides))
     without = median_time(lambda: sm.run(overrides=overrides, analyze_loops=False))
     print(f"pysimlin run() with loop analysis:            {with_loops * 1e3:8.2f} ms")

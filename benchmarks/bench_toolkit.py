@@ -68,12 +68,14 @@ def peers(workdir: Path):
     import pysd
     import simlin
 
+    from flywheel.analysis.peers import simlin_path
+
     copy = workdir / MODEL_PATH.name
     shutil.copy(MODEL_PATH, copy)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pysd_model = pysd.read_vensim(str(copy))
-    return pysd_model, simlin.load(MODEL_PATH)
+    return pysd_model, simlin.load(str(simlin_path(MODEL_PATH)))
 
 
 def peer_seconds_per_run(pysd_model, simlin_model, table: dict[str, np.ndarray], k: int, base: dict) -> tuple[float, float]:

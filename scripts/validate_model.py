@@ -530,7 +530,9 @@ class LoopResult:
 def simlin_model():
     import simlin
 
-    return simlin.load(str(MODEL_PATH))
+    from flywheel.analysis.peers import simlin_path
+
+    return simlin.load(str(simlin_path(MODEL_PATH)))
 
 
 def _simlin_name(name: str) -> str:

@@ -118,11 +118,17 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
     pairs = [(s, t) for t, sources in structure.edges.items() for s in sources]
     fixed = {}  # builtin links: the builtin's polarity
     numeric = []
+    through_state: dict[tuple[str, str], int] = {}  # input -> variable with a builtin inside: its last stage
     for s, t in pairs:
         builtin = structure.builtins.get(t)
-        if builtin is not None:
-            fixed[(s, t)] = ("+", "") if s in builtin.input_names else ("±", f"the {builtin.kind} time: the sign "
-                                                                          "follows whether the input is above the output")
+        if builtin is not None and s in builtin.input_names:
+            if builtin.whole:
+                fixed[(s, t)] = ("+", "")
+            else:  # the builtin is +; the rest of the equation decides: the variable's response to the chain
+                through_state[(s, t)] = builtin.rows[-1]
+                numeric.append((s, t))
+        elif builtin is not None and (builtin.whole or s in builtin.time_names):
+            fixed[(s, t)] = ("±", f"the {builtin.kind} time: the sign follows whether the input is above the output")
         else:
             numeric.append((s, t))
     signs: dict[tuple[str, str], list[tuple[float, str, int]]] = {p: [] for p in numeric}
@@ -149,10 +155,14 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
                 steps = np.zeros(len(group_pairs))
                 hpos = {h: k for k, h in enumerate(held_names)}
                 for m, (s, _t) in enumerate(group_pairs):
-                    x = vals[pos[s]]
+                    row = through_state.get((s, _t))
+                    x = st[row] if row is not None else vals[pos[s]]
                     h = _REL_H * max(1.0, abs(x))
                     steps[m] = h
-                    if s in stock_row:
+                    if row is not None:
+                        states[2 * m, row] = x + h
+                        states[2 * m + 1, row] = x - h
+                    elif s in stock_row:
                         states[2 * m, stock_row[s]] = x + h
                         states[2 * m + 1, stock_row[s]] = x - h
                     else:
@@ -168,6 +178,8 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
                     scale = max(abs(up), abs(down), 1e-300)
                     if np.isfinite(derivative) and abs(up - down) > 1e-9 * scale:
                         signs[(s, t)].append((time, label, 1 if derivative > 0 else -1))
+    dormant = [pair for pair in numeric if not signs[pair]]
+    wide = _dormant_signs(structure, spec, dormant, points, pos, holdable, through_state) if dormant else {}
     for s, t in pairs:
         if (s, t) in fixed:
             polarity, where = fixed[(s, t)]
@@ -176,9 +188,52 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
             found = signs[(s, t)]
             polarity, where = _polarity(found, len(points))
             count = len(found)
+            if not found and wide.get((s, t)):
+                polarity, _ = _polarity(wide[(s, t)], len(points))
+                where = (f"no effect near the run's values (the link binds only further away, e.g. a MIN or MAX "
+                         f"that does not bind); {polarity} when {s} moves far from them")
         rows.append({"source": s, "target": t, "polarity": polarity, "via": structure.via(s, t), "where": where,
                      "points": count})  # fmt: skip
     return pd.DataFrame(rows, columns=["source", "target", "polarity", "via", "where", "points"])
+
+
+WIDE_FACTORS = (0.01, 0.1, 0.5, 2.0, 10.0, 100.0)  # how far a dormant link's source is moved
+
+
+def _dormant_signs(structure: Structure, spec, pairs, points, pos, holdable, through_state):
+    """Signs of links with no effect near the run: the source moved far (``WIDE_FACTORS``), at the run's
+    points, the target computed from it with every other input held."""
+    from ..core.probe import Probe
+
+    model = structure.model
+    vpos = {n: i for i, n in enumerate(model.compiled.layout.value_names)}
+    stock_row = model.compiled.layout.stock_index
+    members = 1 + len(WIDE_FACTORS)
+    probe = Probe(spec, members)
+    found: dict[tuple[str, str], list[tuple[float, str, int]]] = {pair: [] for pair in pairs}
+    for s, t in pairs:
+        held_names = [h for h in holdable if h != t]
+        hpos = {h: k for k, h in enumerate(held_names)}
+        for time, vals, st, label in points:
+            if label != "run":
+                continue
+            held = np.repeat(vals[[pos[h] for h in held_names]][None, :], members, axis=0)
+            states = np.repeat(st[None, :], members, axis=0)
+            row = through_state.get((s, t), stock_row.get(s))
+            x = st[row] if row is not None else vals[pos[s]]
+            moved = [x * f if x != 0 else (f - 1.0) for f in WIDE_FACTORS]
+            for m, value in enumerate(moved, start=1):
+                if row is not None:
+                    states[m, row] = value
+                else:
+                    held[m, hpos[s]] = value
+            V, D = probe.evaluate(time, states, {h: held[:, k] for k, h in enumerate(held_names)})
+            z = D[:, stock_row[t]] if structure.kind(t) == "stock" else V[:, vpos[t]]
+            for m, value in enumerate(moved, start=1):
+                change = z[m] - z[0]
+                if np.isfinite(change) and abs(change) > 1e-9 * max(abs(z[0]), abs(z[m]), 1e-300):
+                    found[(s, t)].append((time, label, 1 if change / (value - x) > 0 else -1))
+    return found
 
 
 def _polarity(found: list[tuple[float, str, int]], total: int) -> tuple[str, str]:

@@ -9,13 +9,16 @@ number of - links), B (balancing), or ? when one of its links changes sign. Loop
     name = "evil flywheel"            # shown on diagrams and figures
     polarity = "R"                    # what the modeller expects; `flywheel loops --check` verifies it
     through = ["Overlay Functions", "Communication Overhead", "Customer Time", "Trust"]
+    id = "R1"                         # optional: the id the documentation uses
 
 A name goes to the shortest loop that passes through all the ``through`` variables (its variants, longer
-loops through the same variables, keep their ids).
+loops through the same variables, keep their ids). Unnamed loops are numbered by length around the ids
+the file gives.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,7 @@ class LoopName:
     name: str
     polarity: str
     through: tuple[str, ...]
+    id: str = ""  # the id the documentation uses (R1, B2 ...); unnamed loops are numbered around it
 
 
 def loop_file(model: Model) -> Path:
@@ -66,9 +70,9 @@ def load_loop_names(model: Model, path: str | Path | None = None) -> list[LoopNa
         where = f"{file}: loop {i}"
         if not isinstance(entry, dict):
             raise ModelError(f"{where}: must be a table with name, polarity and through")
-        extra = set(entry) - {"name", "polarity", "through"}
+        extra = set(entry) - {"name", "polarity", "through", "id"}
         if extra:
-            raise ModelError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: name, polarity, through")
+            raise ModelError(f"{where}: unknown key {sorted(extra)[0]!r}; allowed: name, polarity, through, id")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ModelError(f"{where}: 'name' must be a non-empty text")
@@ -84,7 +88,12 @@ def load_loop_names(model: Model, path: str | Path | None = None) -> list[LoopNa
                 resolved.append(model.resolve_name(variable))
             except ParameterError as exc:
                 raise ModelError(f"{file}: loop {name!r}: {exc}") from None
-        names.append(LoopName(name.strip(), polarity, tuple(resolved)))
+        ident = str(entry.get("id", "")).strip().upper()
+        if ident and not re.fullmatch(rf"{polarity}[1-9][0-9]*", ident):
+            raise ModelError(f"{where} ({name!r}): id must be {polarity} and a number (like {polarity}1), not {ident!r}")
+        if ident and ident in {n.id for n in names}:
+            raise ModelError(f"{where} ({name!r}): id {ident} is already given to another loop")
+        names.append(LoopName(name.strip(), polarity, tuple(resolved), ident))
     return names
 
 
@@ -126,17 +135,27 @@ def loop_table(structure: Structure, link_polarity: dict[tuple[str, str], str], 
                      "stocks": tuple(n for n in cycle if structure.kind(n) == "stock"),
                      "delays": sum(1 for s, t in links if structure.via(s, t) in ("smooth", "delay", "trend"))})  # fmt: skip
     rows.sort(key=lambda r: (r["length"], [order[v] for v in r["variables"]]))
-    counts = {"R": 0, "B": 0, "?": 0}
     for row in rows:
-        counts[row["polarity"]] += 1
-        row["id"] = f"{'U' if row['polarity'] == '?' else row['polarity']}{counts[row['polarity']]}"
-    for row in rows:
-        row["name"], row["expected"] = "", ""
+        row["name"], row["expected"], row["id"] = "", "", ""
     for entry in names:  # a name goes to the shortest loop through all its variables
         through = set(entry.through)
         match = next((row for row in rows if through <= set(row["variables"]) and not row["name"]), None)
         if match is not None:
             match["name"], match["expected"] = entry.name, entry.polarity
+            if entry.id and entry.id[0] == match["polarity"]:
+                match["id"] = entry.id
+    taken = {row["id"] for row in rows if row["id"]}
+    counts = {"R": 0, "B": 0, "?": 0}
+    for row in rows:  # the rest by length, around the ids the loop file gives
+        if row["id"]:
+            continue
+        letter = "U" if row["polarity"] == "?" else row["polarity"]
+        while True:
+            counts[row["polarity"]] += 1
+            ident = f"{letter}{counts[row['polarity']]}"
+            if ident not in taken:
+                break
+        row["id"] = ident
     columns = ["id", "name", "polarity", "length", "variables", "stocks", "delays", "expected"]
     table = pd.DataFrame(rows, columns=columns)
     table.attrs["model"] = structure.model.name

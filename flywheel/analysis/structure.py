@@ -3,10 +3,11 @@ their flows, and the SMOOTH/DELAY/TREND builtins with the hidden states that bel
 
 Everything comes from the compiled model's metadata (``model.dependencies``, variable kinds, the
 layout's state labels and each variable's rendered equation); nothing is parsed from the model file.
-A builtin is recognised when a variable's rendered equation is exactly one call (``SMOOTH(in, time,
-init, order)``, ``DELAY(...)``, ``DELAYN(...)``, ``TREND(...)``): its hidden stages are then scored as
-the chain they are (Loops That Matter's composite link score). Builtins used inside a larger expression
-are counted (so that the hidden rows still line up) but scored as part of that expression.
+A builtin is recognised when a variable's rendered equation is one call (``SMOOTH(in, time, init,
+order)``, ``DELAY(...)``, ``DELAYN(...)``, ``TREND(...)``), alone or inside an expression (``SMOOTH(Sales,
+T) * (1 + Stretch)``): its hidden stages are then scored as the chain they are (Loops That Matter's
+composite link score), ending in the variable. A variable with two or more calls is counted (so that the
+hidden rows still line up) and scored as a black box.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Builtin:
     rows: tuple[int, ...]  # its hidden states, first stage first
     input_names: tuple[str, ...]  # the named variables its input argument reads
     time_names: tuple[str, ...]  # the named variables its time argument reads
+    whole: bool = True  # the call is the whole equation (else the output is an expression of the call)
 
     @property
     def order(self) -> int:
@@ -193,10 +195,11 @@ def _find_builtins(structure: Structure) -> None:
             structure.unmapped_builtins = True
             structure.builtins.clear()
             return
-        if whole and name in structure.edges:
+        single = sum(1 for call in calls if call[0] == name) == 1  # one call: its rows are the output's
+        if (whole or single) and name in structure.edges:
             structure.builtins[name] = Builtin(
                 name, kind, function, tuple(rows), _names_in(args[0], by_norm),
-                _names_in(args[1], by_norm) if len(args) > 1 else (),
+                _names_in(args[1], by_norm) if len(args) > 1 else (), whole,
             )  # fmt: skip
     if any(taken[k] != len(free[k]) for k in free):
         structure.unmapped_builtins = True

@@ -124,7 +124,7 @@ def _figure(
 ) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import MaxNLocator
 
     names = list(results)
     styles = scenario_colors(names)
@@ -183,7 +183,8 @@ def _figure(
         units = (getattr(info, "units", "") or "").strip()
         ax.set_title(_wrap(panel.label, 32), fontsize=13, loc="left", fontweight="bold")
         if panel.percent:
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 5, 10]))  # round percents
+            ax.yaxis.set_major_formatter(_percent_ticks())
             units = "% " + (f"({units})" if units and units.lower() not in ("dmnl", "1") else "")
         ax.set_ylabel(units.strip() or "(no units)", fontsize=11)
         ax.set_xlim(t_min, t_max)
@@ -272,3 +273,25 @@ def _title_of(name: str, scenarios: Mapping[str, Scenario]) -> str:
 
 def _wrap(text: str, width: int = 34) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
+
+
+
+def _percent_ticks():
+    """A formatter for fractions as percentages with as few decimals as the tick spacing needs (so
+    42.5 % never reads "43 %")."""
+    import numpy as np
+    from matplotlib.ticker import Formatter
+
+    class PercentTicks(Formatter):
+        decimals = 0
+
+        def __call__(self, value: float, position: object = None) -> str:
+            return f"{100 * value:.{self.decimals}f}%"
+
+        def set_locs(self, locs) -> None:
+            super().set_locs(locs)
+            steps = np.abs(np.diff(np.asarray(locs, dtype=float))) * 100
+            step = float(steps.min()) if len(steps) else 1.0
+            self.decimals = 0 if step >= 1 - 1e-9 else int(np.ceil(-np.log10(step) - 1e-9))
+
+    return PercentTicks()

@@ -39,6 +39,8 @@ def measure_value(df: pd.DataFrame, measure: Measure) -> float:
         value = values.max()
     elif statistic == "mean":
         value = values.mean()
+    elif statistic == "final_relative":  # the end against the start: growth or loss over the run
+        value = values[-1] / values[0] if values[0] != 0 else math.nan
     elif statistic in ("first_below", "first_above"):
         hits = values < measure.threshold if statistic == "first_below" else values > measure.threshold
         return float(series.index[np.argmax(hits)]) if hits.any() else math.nan

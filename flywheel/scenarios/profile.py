@@ -22,7 +22,8 @@ from ..errors import ScenarioError
 if TYPE_CHECKING:
     from ..core import Model
 
-STATISTICS = ("final", "initial", "min", "max", "mean", "first_below", "first_above", "ratio_of_sums")
+STATISTICS = ("final", "initial", "min", "max", "mean", "final_relative", "first_below", "first_above",
+              "ratio_of_sums")
 _TOP = ("model", "switch", "shock", "lever", "assumption", "panel", "measure")
 _MODEL_KEYS = ("title", "story", "time_unit", "caveats")
 _LEVER_KEYS = ("name", "before", "after", "switch", "label", "explain", "dimension", "step")
@@ -256,7 +257,11 @@ class _Checker:
         name = self.text(item, "name", where, required=True)
         before = self.constant(item.get("before", f"{name} Before"), f"{where} before")
         after = self.constant(item.get("after", f"{name} After"), f"{where} after")
-        switch = self.constant(item["switch"], f"{where} switch") if "switch" in item else None
+        if "switch" in item:
+            switch = self.constant(item["switch"], f"{where} switch")
+        else:  # the lever's own switch month, when the model has one
+            own = self.model.variables.get(f"{name} Switch Month")
+            switch = f"{name} Switch Month" if own is not None and own.kind == "constant" else None
         explain = self.text(item, "explain", where) or self.model.variables[after].documentation
         return Lever(name, before, after, switch, self.text(item, "label", where) or name, explain,
                      self.text(item, "dimension", where), self.number(item, "step", where))  # fmt: skip

@@ -124,6 +124,19 @@ def run_scenario(scenario: Scenario, model: Any = None) -> pd.DataFrame:
     return simulate(scenario.spec(model)).to_frame()
 
 
+def _initial_values(spec: RunSpec, names: list[str]) -> dict[str, float]:
+    """The values of constants at the start of ``spec``'s run (equations of other constants included)."""
+    if not names:
+        return {}
+    from ..core import Stepper
+
+    try:
+        return Stepper(spec).values(names)
+    except FlywheelError:  # a model that cannot step (dynamic time): the documented defaults
+        variables = spec.model.variables
+        return {n: float(variables[n].default) for n in names if variables[n].default is not None}
+
+
 def list_scenarios(directory: str | os.PathLike[str], validate: bool = False) -> list[ScenarioListing]:
     """List the ``*.toml`` scenarios of a folder, sorted by name, without stopping at a broken one.
 
@@ -306,18 +319,22 @@ def _build(path: Path, raw: dict[str, Any], shape: dict[str, Any], model: Any) -
 
     simulation = _simulation(path, raw.get("simulation", {}), model)
     try:  # the core's rules, strictly: every value in range, time settings consistent
-        model.spec(dict(params), strict=True, method=simulation.method or "euler", time_step=simulation.time_step,
-                   final_time=simulation.final_time, saveper=simulation.saveper)  # fmt: skip
+        spec = model.spec(dict(params), strict=True, method=simulation.method or "euler",
+                          time_step=simulation.time_step, final_time=simulation.final_time,
+                          saveper=simulation.saveper)  # fmt: skip
     except FlywheelError as exc:
         raise ScenarioError(f"{path}: {str(exc).split(': ', 1)[-1]}") from None
+    # what each lever constant is in this run (a switch month may be an equation of the shared one)
+    named = [n for lever in profile.levers for n in (lever.before, lever.after, lever.switch) if n]
+    named += [n for n in (profile.switch_default, profile.shock_size, profile.shock_month) if n]
+    initial = _initial_values(spec, [n for n in dict.fromkeys(named) if n in variables])
 
     def effective(name: str | None) -> float | None:
         if name is None:
             return None
         if name in params:
             return params[name]
-        info = variables.get(name)
-        return None if info is None or info.default is None else float(info.default)
+        return initial.get(name)
 
     switch_months = {}
     for lever in profile.levers:
