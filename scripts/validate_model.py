@@ -99,9 +99,9 @@ def literal_constants(model) -> list[str]:
 
 
 def levers(model) -> list[str]:
-    from flywheel.scenarios import model_levers
+    from flywheel.scenarios import load_profile
 
-    return model_levers(model.variables)
+    return load_profile(model).lever_names
 
 
 def judgement_parameters(model) -> list[str]:

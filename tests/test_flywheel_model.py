@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import flywheel
-from flywheel.scenarios import load_scenario, model_levers, run_scenario
+from flywheel.scenarios import load_profile, load_scenario, run_scenario
 
 from . import validation
 
@@ -98,7 +98,8 @@ def test_model_structure(model) -> None:
 
 
 def test_every_lever_has_before_after_and_its_own_switch_month(model) -> None:
-    levers = set(model_levers(model.variables))
+    profile = load_profile(model)
+    levers = set(profile.lever_names)
     ecosystem = {
         "Priority Churn": "strategy",
         "Overlay Response": "structure and processes",
@@ -115,6 +116,7 @@ def test_every_lever_has_before_after_and_its_own_switch_month(model) -> None:
         assert model.variables[f"{lever} Before"].default == model.variables[f"{lever} After"].default
     for lever, dimension in ecosystem.items():
         assert dimension.lower() in model.variables[f"{lever} Before"].documentation.lower(), lever
+        assert profile.lever(lever).dimension == dimension and profile.lever(lever).switch == f"{lever} Switch Month"
 
 
 def test_one_lever_can_move_at_its_own_month(model) -> None:
