@@ -37,7 +37,7 @@ REPORT_PATH = ROOT / "docs" / "model_validation.md"
 #: Sourced numbers (their ranges come from the sources), scale and unit constants, and test inputs:
 #: every other literal constant is a judgement number, ranged default x [0.67, 1.5].
 SOURCED = ("Status Quo Attainment", "Status Quo Customer Time", "Status Quo Seller Turnover")
-FIXED = ("Months per Year", "Seller Positions per Overlay Unit", "Reference Market Potential")
+FIXED = ("Months per Year", "Seller Positions per Overlay Unit", "Reference Market Potential", "Fastest Overlay Retirement Time")
 TEST_INPUTS = (
     "Market Shock Size",
     "Market Shock Month",

@@ -207,7 +207,7 @@ def test_compare_writes_everything_and_prints_the_summary(cli, tmp_path, write_s
     for name, df in stacked.groupby("scenario"):
         row = summary.loc[name]
         assert row["final_attainment"] == pytest.approx(100 * df["Target Attainment"].iloc[-1])
-        assert row["cumulative_attainment"] == pytest.approx(100 * df["Sales"].sum() / df["Sales Target"].sum())
+        assert row["final_sales"] == pytest.approx(100 * df["Sales"].iloc[-1] / df["Sales"].iloc[0])
         assert row["lowest_trust"] == pytest.approx(df["Trust"].min())
         assert row["peak_overlays"] == pytest.approx(df["Overlay Functions"].max())
     # The flywheel: a shock without a remedy ends worse than the status quo.
@@ -337,12 +337,19 @@ def _frame(attainment, sales, target, trust, overlays, times=None):
 
 @pytest.fixture(scope="module")
 def profile():
-    import flywheel
-    from flywheel.scenarios import load_profile
+    """A profile with one measure of each kind (the model's own profile may change)."""
+    from flywheel.scenarios import Measure, Profile
 
-    from .conftest import MODEL_PATH
-
-    return load_profile(flywheel.load_model(MODEL_PATH))
+    return Profile(title="test", measures=(
+        Measure("final_attainment", "Final\nattainment (%)", "Target Attainment", "final", scale=100, digits=1),
+        Measure("cumulative_attainment", "Cum. sales /\ntarget (%)", "Sales", "ratio_of_sums", scale=100, digits=1,
+                denominator="Sales Target"),
+        Measure("lowest_trust", "Lowest\ntrust", "Trust", "min", units="Dmnl"),
+        Measure("peak_overlays", "Peak\noverlays", "Overlay Functions", "max", digits=1, units="Overlays"),
+        Measure("final_sales", "Final sales /\nfirst month (%)", "Sales", "final_relative", scale=100, digits=1),
+        Measure("first_month_below", "First month\nbelow 90%", "Target Attainment", "first_below", threshold=0.9,
+                digits=1),
+    ))  # fmt: skip
 
 
 def test_summarise_computes_each_metric(profile):
@@ -364,6 +371,7 @@ def test_summarise_computes_each_metric(profile):
     assert table.loc["a", "first_month_below"] == 12  # a time, not a row number
     assert table.loc["b", "cumulative_attainment"] == pytest.approx(125)
     assert np.isnan(table.loc["b", "first_month_below"])
+    assert table.loc["a", "final_sales"] == 80.0 and table.loc["b", "final_sales"] == 100.0
 
 
 def test_format_summary_is_aligned_with_units_and_never(profile):
@@ -373,8 +381,8 @@ def test_format_summary_is_aligned_with_units_and_never(profile):
     lines = text.splitlines()
     assert "(Dmnl)" in text and "(Overlays)" in text and "(%)" in text
     assert lines[-2].startswith("Scenario A") and lines[-1].startswith("b ")
-    assert lines[-2].split()[-5:] == ["80.0", "90.0", "0.30", "3.0", "1"]
-    assert lines[-1].split()[-5:] == ["100.0", "125.0", "0.60", "1.0", "never"]
+    assert lines[-2].split()[-6:] == ["80.0", "90.0", "0.30", "3.0", "80.0", "1"]
+    assert lines[-1].split()[-6:] == ["100.0", "125.0", "0.60", "1.0", "100.0", "never"]
     assert len({len(line) for line in lines[-3:]}) == 1  # rule and rows line up
 
 

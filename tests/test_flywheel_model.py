@@ -349,7 +349,7 @@ def sim_model():
 def test_vicious_loops_drive_the_decline(sim_model) -> None:
     result = V.loop_dominance(sim_model)
     assert result.mode == "exhaustive"  # the feedback cluster stays under pysimlin's 48-variable gate
-    assert result.cluster_variables < 48  # 46
+    assert result.cluster_variables < 48  # 47
     assert result.months >= 12  # 40 of the months 13-60
 
 
@@ -379,3 +379,26 @@ def test_agrees_with_pysd(model, name, tmp_path) -> None:
     assert len(common) == len(theirs.columns)
     diff = np.abs(ours.loc[theirs.index, common].to_numpy() - theirs[common].to_numpy(dtype=float))
     assert diff.max() < 1e-9
+
+
+# ----------------------------------------------------------------------------------- gaming mode
+
+
+def test_game_decisions_change_no_scenario_result(model, tmp_path) -> None:
+    """GAME marks the manager's decisions and passes its argument through: every scenario gives the same
+    numbers, bit for bit, as the model text without GAME; the retirement cap never binds outside it."""
+    from flywheel.analysis.peers import without_game
+
+    assert set(model.decisions) == {"Deep Dive Share", "Overlay Creation", "Overlay Retirement Decision",
+                                    "Plan Rebase Weight in Force"}  # fmt: skip
+    plain_path = tmp_path / MODEL.name
+    plain_path.write_text(without_game(MODEL.read_text(encoding="utf-8")), encoding="utf-8")
+    plain = flywheel.load_model(plain_path)
+    assert plain.decisions == []
+    for path in sorted((ROOT / "scenarios").glob("*.toml")):
+        scenario = load_scenario(path)
+        ours = flywheel.simulate(scenario.spec(model)).to_frame()
+        theirs = flywheel.simulate(scenario.spec(plain)).to_frame()
+        assert np.array_equal(ours.to_numpy(), theirs[ours.columns].to_numpy()), path.name
+        assert np.array_equal(ours["Overlay Retirement"], ours["Overlay Retirement Decision"]), path.name
+        assert (ours["Plan Rebase Weight in Force"] == ours["Plan Rebase Weight"]).all(), path.name

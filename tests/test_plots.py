@@ -57,15 +57,15 @@ def test_compare_figure_panels_units_lines_and_colours(runs, model):
     axes = panels(fig)
     assert [ax.get_title(loc="left") for ax in axes] == [p.label for p in load_profile(model).panels]
     assert len(axes) == 7
-    for ax, var in zip(axes, [p.variable for p in load_profile(model).panels], strict=True):
-        units = model.variables[var].units
-        assert units and units in ax.get_ylabel()
+    for ax, panel in zip(axes, load_profile(model).panels, strict=True):
+        units = model.variables[panel.variable].units
+        assert units and (units in ax.get_ylabel() or (panel.percent and ax.get_ylabel() == "%"))
         lines = data_lines(ax)
         assert [line.get_label() for line in lines] == [t for t, _ in SCENARIOS.values()]
         assert [line.get_color() for line in lines] == list(OKABE_ITO[:3])  # the same in every panel
         # The lines are the results, not something else.
         for line, name in zip(lines, SCENARIOS, strict=True):
-            np.testing.assert_allclose(line.get_ydata(), results[name][var].to_numpy())
+            np.testing.assert_allclose(line.get_ydata(), results[name][panel.variable].to_numpy())
             np.testing.assert_allclose(line.get_xdata(), results[name].index.to_numpy())
         # The shock at month 12 (grey, dashed) and the deep-dive switch at 18 in that scenario's colour.
         assert [line.get_xdata()[0] for line in vlines(ax, "market shock")] == [12]

@@ -252,3 +252,76 @@ def _dominance(relative: np.ndarray, ids: list[str]) -> tuple[list[str], list[st
             dominant.append(ids[order[0, k]])
             sets.append(",".join(ids[i] for i in order[: count[k], k]))
     return dominant, sets
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of a run with one dominant loop: ``loop`` (id), its ``label`` for people and its mean
+    ``share`` of the total absolute loop score over the stretch, with the runner-up."""
+
+    start: float
+    end: float
+    loop: str
+    label: str
+    share: float
+    runner_up: str = ""
+    runner_up_share: float = 0.0
+
+
+def loop_label(ds: xr.Dataset, loop: str, stocks: int = 3) -> str:
+    """A loop for people: "R1 Evil flywheel ..." when named, else its id with the stocks it passes through."""
+    row = ds.sel(loop=loop)
+    name = str(row["name"].values)
+    if name:
+        return f"{loop} {name}"
+    through = [s for s in str(row["stocks"].values).split(", ") if s] if "stocks" in row.coords else []
+    length = int(row["length"].values)
+    if not through:
+        return f"{loop} ({length} links)"
+    shown = ", ".join(through[:stocks]) + (", ..." if len(through) > stocks else "")
+    return f"{loop} (through {shown}; {length} links)"
+
+
+def dominance_periods(ds: xr.Dataset, min_length: int = 4) -> list[Period]:
+    """The run cut into periods a trainer can name: stretches with one dominant loop, where a stretch of
+    fewer than ``min_length`` save times joins its longer neighbour; each period's loop is then the one
+    with the largest mean share over it. Times when no loop is active are left out."""
+    share = np.abs(ds["relative_score"].values)  # (loops, time)
+    ids = list(ds["loop"].values)
+    times = ds["time"].values
+    active = share.sum(axis=0) > 0
+    labels = [str(d) if a else "" for d, a in zip(ds["dominant"].values, active, strict=True)]
+    runs = []  # [label, first, last] over consecutive times
+    for k, label in enumerate(labels):
+        if runs and runs[-1][0] == label:
+            runs[-1][2] = k
+        else:
+            runs.append([label, k, k])
+    while True:
+        short = [i for i, r in enumerate(runs) if r[0] and r[2] - r[1] + 1 < min_length]
+        if not short or len(runs) == 1:
+            break
+        i = min(short, key=lambda j: runs[j][2] - runs[j][1])
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(runs) and runs[j][0]]
+        if not neighbours:
+            break
+        j = max(neighbours, key=lambda n: runs[n][2] - runs[n][1])
+        runs[j][1], runs[j][2] = min(runs[i][1], runs[j][1]), max(runs[i][2], runs[j][2])
+        del runs[i]
+        merged = []  # neighbours with the same label join
+        for r in runs:
+            if merged and merged[-1][0] == r[0] and r[0]:
+                merged[-1][2] = r[2]
+            else:
+                merged.append(r)
+        runs = merged
+    periods = []
+    for label, first, last in runs:
+        if not label:
+            continue
+        mean = share[:, first : last + 1].mean(axis=1)
+        order = np.argsort(-mean, kind="stable")
+        best, second = ids[order[0]], ids[order[1]] if len(order) > 1 else ""
+        periods.append(Period(float(times[first]), float(times[last]), best, loop_label(ds, best), float(mean[order[0]]),
+                              second, float(mean[order[1]]) if second else 0.0))  # fmt: skip
+    return periods

@@ -35,16 +35,10 @@ def strongest_loops(datasets: list[xr.Dataset], top: int = 6) -> list[str]:
 
 
 def loop_label(ds: xr.Dataset, loop: str) -> str:
-    row = ds.sel(loop=loop)
-    name = str(row["name"].values)
-    if name:
-        return f"{loop} {name}"
-    length = int(row["length"].values)
-    stocks = [s for s in str(row["stocks"].values).split(", ") if s] if "stocks" in row.coords else []
-    if not stocks:
-        return f"{loop} ({length} links)"
-    shown = ", ".join(stocks[:3]) + (", ..." if len(stocks) > 3 else "")
-    return textwrap.fill(f"{loop} ({length} links) via {shown}", width=34, subsequent_indent="  ")
+    """The legend's label: named loops by name, others by the stocks they pass through (wrapped)."""
+    from ..analysis.dominance import loop_label as label
+
+    return textwrap.fill(label(ds, loop), width=34, subsequent_indent="  ")
 
 
 def dominance_figure(runs: list[tuple[str, xr.Dataset, pd.DataFrame]], variable: str, *, units: str = "",

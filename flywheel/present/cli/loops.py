@@ -197,21 +197,13 @@ def _default_variable(model, chosen: str | None) -> str:
 
 
 def describe_dominance(ds) -> list[str]:
-    """Periods of the run with the same dominant loop, as lines a trainer can read."""
+    """Periods of the run with one dominant loop, as lines a trainer can read."""
+    from ...analysis.dominance import dominance_periods, loop_label
+
     lines = []
-    dominant = list(ds["dominant"].values)
-    times = ds["time"].values
-    start = 0
-    for k in range(1, len(dominant) + 1):
-        if k == len(dominant) or dominant[k] != dominant[start]:
-            loop = dominant[start]
-            if loop:
-                row = ds.sel(loop=loop)
-                name = str(row["name"].values)
-                share = float(abs(row["relative_score"].values[start:k]).mean())
-                label = f"{loop} {name}".strip() if name else f"{loop} ({str(row['variables'].values)})"
-                lines.append(f"  months {times[start]:g}-{times[k - 1]:g}: {label} ({share:.0%} on average)")
-            start = k
+    for p in dominance_periods(ds):
+        then = f"; then {loop_label(ds, p.runner_up)} ({p.runner_up_share:.0%})" if p.runner_up_share > 0.1 else ""
+        lines.append(f"  months {p.start:g}-{p.end:g}: {p.label} ({p.share:.0%} on average{then})")
     return lines
 
 
