@@ -73,11 +73,14 @@ class LoopStory:
         if top:
             lines.append("What drove your run: " + "; ".join(f"{f.title}, {_pct(f.share)}" for f in top) + ".")
         lines.append(f"Reinforcing loops carried {_pct(self.reinforcing)} of the loop activity, balancing loops "
-                     f"{_pct(1 - self.reinforcing)}.")  # fmt: skip
+                     f"{_pct(1 - self.reinforcing)}: " + (
+                         "once started, the changes fed on themselves (a vicious or a virtuous circle)."
+                         if self.reinforcing >= 0.5 else "your organisation absorbed what happened and settled."))  # fmt: skip
         for phase in self.phases:
             word = _WORDS.get(phase.family.polarity, "")
-            lines.append(f"{time_unit.capitalize()}s {phase.start:g}-{phase.end:g}: {phase.family.title} led "
-                         f"({word}, {_pct(phase.share)} of the loop activity).")  # fmt: skip
+            when = f"{time_unit.capitalize()} {phase.start:g}" if phase.start == phase.end else \
+                f"{time_unit.capitalize()}s {phase.start:g}-{phase.end:g}"
+            lines.append(f"{when}: {phase.family.title} led ({word}, {_pct(phase.share)} of the loop activity).")
         for decision, (turns, loops) in self.held.items():
             if loops:
                 lines.append(f"You decided {decision} yourself in {turns} turns: the loops through it ({_ids(loops)}) "
@@ -111,6 +114,15 @@ class PredictionCheck:
             error = float(np.mean([abs(p - a) for _, p, a in self.trajectory]))
             lines.append(f"Your trajectory was off by {error:.0f} {units} on average.".replace(" % ", " points "))
         return lines
+
+
+def prepare(model: Any) -> None:
+    """Find the model's loops and their polarities ahead of the debrief (seconds on a large model; the
+    game calls it in the background while the player plays)."""
+    from .dominance import _plan
+    from .loops import MAX_LOOPS
+
+    _plan(model, None, MAX_LOOPS)
 
 
 def loop_story(session: Session, ds: xr.Dataset | None = None) -> LoopStory:
@@ -207,6 +219,10 @@ def _phases(times: np.ndarray, shares: np.ndarray, active: np.ndarray, families:
         if merged and (run[1] - run[0] < interval or merged[-1][2] == run[2]):
             merged[-1][1] = run[1]
             merged[-1][3].extend(run[3])
+        elif len(merged) == 1 and merged[0][1] - merged[0][0] < interval:  # a short first lead joins the next
+            run[0] = merged[0][0]
+            run[3] = merged[0][3] + run[3]
+            merged[0] = run
         else:
             merged.append(run)
     columns = [t for t in range(len(times)) if active[t]]

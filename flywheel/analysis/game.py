@@ -132,7 +132,7 @@ class Game:
         self._stepper.step_to(self._next_time())
         self._moves.append(chosen)
         self._record({})
-        return self.state
+        return {name: self._rows[-1][name] for name in self.dashboard}
 
     def undo(self) -> None:
         """Take the last step back."""

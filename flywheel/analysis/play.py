@@ -89,6 +89,7 @@ class Session:
                          final_time=start + self.turns * self.settings.interval)  # fmt: skip
         self.answers: dict[str, Any] = {}  # the debrief: the player's predictions
         self._comparisons: list[PolicyRun] | None = None
+        self._history: tuple[int, pd.DataFrame] | None = None
 
     # ------------------------------------------------------------------ where the game is
     @property
@@ -171,16 +172,23 @@ class Session:
             else:
                 held[name] = value
         self.game.step(held)
-        self._comparisons = None
+        self._comparisons = self._history = None
 
     def undo(self) -> None:
         self.game.undo()
-        self._comparisons = None
+        self._comparisons = self._history = None
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """The game's history (one row per turn), built once per turn."""
+        if self._history is None or self._history[0] != self.turn:
+            self._history = (self.turn, self.game.history)
+        return self._history[1]
 
     # ------------------------------------------------------------------ what the player sees
     def readings(self, turn: int | None = None) -> list[Reading]:
         """The dashboard at the start of ``turn`` (0 = the first; default: now), with the series up to it."""
-        history = self.game.history
+        history = self.history
         rows = len(history) if turn is None else turn + 1
         out = []
         for item in self.settings.dashboard:
@@ -200,7 +208,7 @@ class Session:
         """What each speaker says at the start of ``turn`` (default: now): the first matching entry of
         each speaker, one of its lines, picked from the seed and the turn (the same on every replay)."""
         turn = self.turn if turn is None else turn
-        row = self.game.history.iloc[turn]
+        row = self.history.iloc[turn]
         state = {name: float(row[name]) for name in self.settings.variables}
         said = []
         for k, speaker in enumerate(self.settings.speakers):
@@ -247,10 +255,10 @@ class Session:
         return PolicyRun(ref.label, frame, score_of(frame, self.settings.score))
 
     def checkpoints(self) -> list[float]:
-        """Three times the player predicts (a third, two thirds and the end of the game)."""
+        """The times the player predicts: a third, two thirds and the end of the game (fewer in a short game)."""
         start = self.game.start.time.initial_time
         interval = self.settings.interval
-        return [start + interval * math.ceil(self.turns * k / 3) for k in (1, 2, 3)]
+        return sorted({start + interval * math.ceil(self.turns * k / 3) for k in (1, 2, 3)})
 
     # ------------------------------------------------------------------ saving
     def to_json(self) -> str:

@@ -94,6 +94,7 @@ class _Player:
         self.console = Console(highlight=False)
         self.title = load_profile(session.model).title
         self.end: dict[str, Any] = {}
+        self._loops = _in_background(session.model)  # the loop analysis of the debrief, found while the player plays
 
     # ------------------------------------------------------------------ the game
     def run(self) -> int:
@@ -194,7 +195,9 @@ class _Player:
         self.console.rule(f"[bold]The end: {session.turns} {session.settings.turn}s played")
         self.console.print(view.end_view(session, you, others, self.console.width))
         try:
-            story = loop_story(session)
+            with self.console.status("Reading the feedback loops of your run..."):
+                self._loops.result()
+                story = loop_story(session)
         except ModelError as exc:
             self.console.print(f"[grey58]No loop debrief: {exc}[/]")
             story = None
@@ -292,6 +295,32 @@ class _Player:
         text = view.transcript(self.session, self.title, self.end.get("you"), self.end.get("others", ()),
                                self.end.get("story"), self.end.get("check"), note)  # fmt: skip
         write_text(self.transcript_path, text, force=True)
+
+
+class _in_background:  # noqa: N801 - used like a function: _in_background(model).result()
+    """Prepare the loop analysis in a daemon thread (a quit never waits for it); ``result()`` waits for it
+    and re-raises its error, if any."""
+
+    def __init__(self, model: Any):
+        import threading
+
+        from ...analysis.debrief import prepare
+
+        self._error: BaseException | None = None
+
+        def work() -> None:
+            try:
+                prepare(model)
+            except BaseException as exc:  # handed to the main thread by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=work, name="flywheel-loops", daemon=True)
+        self._thread.start()
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _prompt(k: int, row: Any) -> str:
