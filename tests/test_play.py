@@ -289,3 +289,6 @@ def test_the_debrief_names_the_loops_that_drove_each_run(shocked) -> None:
     text = "\n".join(check.words("Attainment", "%"))
     assert "month 81: you expected 80, it was 70" in text and "off by 5 points" in text
     assert any("R6 Misreading the misses" in line for line in story.words())
+    held = check_prediction(deep, ["R1", "B1"], [])
+    assert held.yours == (("R1", OVERLAYS), ("B1", OVERLAYS))
+    assert "R1, B1 run through Overlay Creation, which you decided yourself" in "\n".join(held.words("", ""))

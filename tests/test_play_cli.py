@@ -74,10 +74,13 @@ def transcript_numbers(path: Path) -> tuple[float, float]:
 def test_scripted_players_through_the_terminal(tmp_path) -> None:
     """Three overlay FTE per 100 sellers launched every quarter after the shock ends in the trap; 30 %
     deep dives and no launches does not: the game, the end screen and the debrief as a player sees them."""
+    players = {"overlays": ("", "3", "", ""), "deep dives": ("30", "0", "", "")}
+    children = {name: spawn(tmp_path, SHOCK, "--quarters", 20, "--transcript", f"{name}.txt", "--seed", 1)
+                for name in players}  # both start at once: two cores  # fmt: skip
+    for name, first in players.items():
+        answer_turns(children[name], 20, first)
     results = {}
-    for name, first in {"overlays": ("", "3", "", ""), "deep dives": ("30", "0", "", "")}.items():
-        child = spawn(tmp_path, SHOCK, "--quarters", 20, "--transcript", f"{name}.txt", "--seed", 1)
-        answer_turns(child, 20, first)
+    for name, child in children.items():
         skip_debrief(child)
         screen = "".join(child.screen)
         for seen in ("Quarter 20 of 20", "What you hear", "Your decisions for quarter 20", "Your score:",
@@ -94,7 +97,8 @@ def test_scripted_players_through_the_terminal(tmp_path) -> None:
 
 
 def test_bad_entries_re_prompt_and_nothing_is_lost(tmp_path) -> None:
-    child = spawn(tmp_path, SHOCK, "--quarters", 2, "--transcript", "t.txt", "--save", "s.json")
+    child = spawn(tmp_path, SHOCK, "--quarters", 2, "--transcript", "t.txt", "--save", "s.json", "--announce-shock")
+    child.expect("The market shrank by 10% for good in month 12")  # announced
     child.expect(PROMPTS[0])
     for entry, reply in (("abc", "'abc' is not a number: enter a number from 0 to 50"), ("99", "99 is out of range"),
                          ("help", r"Help.*Enter"), ("undo", "Nothing to undo")):  # fmt: skip
@@ -133,10 +137,8 @@ def test_bad_entries_re_prompt_and_nothing_is_lost(tmp_path) -> None:
 
 
 def test_quit_save_and_resume_give_the_same_run(tmp_path) -> None:
-    whole = spawn(tmp_path, "--quarters", 6, "--seed", 3, "--transcript", "whole.txt")
-    answer_turns(whole, 6, ("20", "1", "", "50"), ("", "0", "", ""))
-    skip_debrief(whole)
     part = spawn(tmp_path, "--quarters", 6, "--seed", 3, "--transcript", "part.txt", "--save", "s.json")
+    whole = spawn(tmp_path, "--quarters", 6, "--seed", 3, "--transcript", "whole.txt")  # meanwhile, uninterrupted
     answer_turns(part, 3, ("20", "1", "", "50"), ("", "0", "", ""))
     part.expect(PROMPTS[0])
     part.sendline("quit")
@@ -145,8 +147,10 @@ def test_quit_save_and_resume_give_the_same_run(tmp_path) -> None:
     assert part.exitstatus == 0
     assert "The player quit after 3 of 6 quarters" in (tmp_path / "part.txt").read_text(encoding="utf-8")
     rest = spawn(tmp_path, "--resume", "s.json", "--transcript", "rest.txt")
+    answer_turns(whole, 6, ("20", "1", "", "50"), ("", "0", "", ""))
     rest.expect("seed 3: 3 of 6 quarters played")
     answer_turns(rest, 3, ("", "0", "", ""))
+    skip_debrief(whole)
     skip_debrief(rest)
     whole_text, rest_text = ((tmp_path / f"{n}.txt").read_text(encoding="utf-8") for n in ("whole", "rest"))
     assert transcript_numbers(tmp_path / "rest.txt") == transcript_numbers(tmp_path / "whole.txt")

@@ -97,6 +97,7 @@ class PredictionCheck:
     idle: tuple[tuple[str, float], ...]  # picked, hardly active
     missed: tuple[Family, ...]  # drove the run, not picked
     trajectory: tuple[tuple[float, float, float], ...]  # (time, predicted, actual) in the player's units
+    yours: tuple[tuple[str, str], ...] = ()  # picked, hardly active because they run through a held decision
 
     def words(self, label: str, units: str) -> list[str]:
         lines = []
@@ -106,6 +107,12 @@ class PredictionCheck:
             lines.append("Played a part: " + ", ".join(f"{i} ({_pct(s)})" for i, s in self.minor) + ".")
         if self.idle:
             lines.append("Hardly active in your run: " + ", ".join(f"{i} ({_pct(s)})" for i, s in self.idle) + ".")
+        by_decision: dict[str, list[str]] = {}
+        for loop_id, decision in self.yours:
+            by_decision.setdefault(decision, []).append(loop_id)
+        for decision, ids in by_decision.items():
+            lines.append(f"{', '.join(ids)} run{'s' if len(ids) == 1 else ''} through {decision}, which you decided "
+                         "yourself: in your run you were that link, not the organisation's reflex.")  # fmt: skip
         if self.missed:
             lines.append("You did not name: " + "; ".join(f"{f.title} ({_pct(f.share)})" for f in self.missed) + ".")
         if self.trajectory:
@@ -169,14 +176,17 @@ def loop_story(session: Session, ds: xr.Dataset | None = None) -> LoopStory:
 def check_prediction(story: LoopStory, picked: Sequence[str], trajectory: Sequence[tuple[float, float, float]]
                      ) -> PredictionCheck:  # fmt: skip
     """Sort the player's picked loop ids by what they did in the run; list the drivers left out."""
-    confirmed, minor, idle = [], [], []
+    confirmed, minor, idle, yours = [], [], [], []
+    through = {loop_id: decision for decision, (_, loops) in story.held.items() for loop_id in loops}
     for loop_id in picked:
         family = story.family_of(loop_id)
         share = family.share if family is not None else 0.0
         (confirmed if share >= DROVE else minor if share >= PART else idle).append((loop_id, share))
+        if share < PART and loop_id in through:
+            yours.append((loop_id, through[loop_id]))
     chosen = {story.family_of(i).key for i in picked if story.family_of(i) is not None}
     missed = tuple(f for f in story.families if f.share >= DROVE and f.key not in chosen and f.key in f.members)
-    return PredictionCheck(tuple(confirmed), tuple(minor), tuple(idle), missed, tuple(trajectory))
+    return PredictionCheck(tuple(confirmed), tuple(minor), tuple(idle), missed, tuple(trajectory), tuple(yours))
 
 
 # ---------------------------------------------------------------------------------------------- helpers

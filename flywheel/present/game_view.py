@@ -73,9 +73,9 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], str]], times: Sequen
     axis = axis.ljust(width - len(f"{times[-1]:g}")) + f"{times[-1]:g}"
     text.append(" " * label_width + " └" + "─" * width + "\n", style=DIM)
     text.append(" " * (label_width + 2) + axis + f"  {unit}s\n", style=DIM)
-    for k, (label, _, colour) in enumerate(series):
+    for k, (label, _, colour) in enumerate(series):  # one legend line per series: labels may be long
         text.append(("●" if k == len(series) - 1 else "•") + " ", style=colour)
-        text.append(label + ("   " if k < len(series) - 1 else ""))
+        text.append(label + ("\n" if k < len(series) - 1 else ""))
     return text
 
 
@@ -98,7 +98,7 @@ def _with_units(value: float, digits: int, units: str) -> str:
 def intro(session: Session, title: str) -> RenderableType:
     settings = session.settings
     body = Text(settings.intro or f"Play {title}: each {settings.turn} you decide, the model advances.", style="")
-    body.append(f"\n\n{session.turns} {settings.turn}s of {settings.interval:g} {_time_unit(session)}s. ", style="bold")
+    body.append(f"\n\n{session.turns} {settings.turn}s of {settings.interval:g} {time_unit(session)}s. ", style="bold")
     body.append(_shock_text(session) if session.announce else "Any shock is hidden from you.", style=ACCENT)
     body.append("\n\nAt each decision: " + COMMANDS, style=DIM)
     return Panel(body, title=f"[bold]{title}[/]", subtitle=f"seed {session.seed}", border_style=ACCENT, padding=(1, 2))
@@ -108,7 +108,7 @@ def turn_view(session: Session, title: str, width: int = 100) -> RenderableType:
     """The dashboard of the current turn, what people say, and the decisions in force."""
     settings = session.settings
     name = settings.turn.capitalize()
-    header = f"[bold]{name} {session.turn + 1} of {session.turns}[/] · {_time_unit(session)} {session.time:g}"
+    header = f"[bold]{name} {session.turn + 1} of {session.turns}[/] · {time_unit(session)} {session.time:g}"
     subtitle = _shock_text(session) if session.announce else f"results of the last {settings.turn}" if session.turn else "where you start"
     return Group(
         Panel(dashboard_table(session.readings(), width), title=f"{title} · {header}", subtitle=subtitle,
@@ -126,16 +126,29 @@ def dashboard_table(readings: Sequence[Reading], width: int = 100) -> Table:
     spark_width = max(8, min(41, width - label_width - 42))
     table = Table(box=None, pad_edge=False, show_header=True, header_style=DIM)
     table.add_column("", width=label_width, no_wrap=True)
+    table.add_column("start", justify="right", no_wrap=True, width=6, style=DIM)
     table.add_column("now", justify="right", no_wrap=True, width=7)
     table.add_column("change", justify="right", no_wrap=True, width=7)
     table.add_column("trend", no_wrap=True, width=spark_width)
-    table.add_column("start", justify="right", no_wrap=True, width=6, style=DIM)
     for r, label in zip(readings, labels, strict=True):
         item = r.item
-        percent = item.units.startswith("%")
-        table.add_row(label, Text(number(r.value, item.digits) + (" %" if percent else ""), style="bold"),
-                      _change(r), _trend(r, spark_width), number(r.series[0], item.digits) + (" %" if percent else ""))  # fmt: skip
+        unit = " %" if item.units.startswith("%") else ""
+        style = _direction_style(r)
+        table.add_row(label, number(r.series[0], item.digits) + unit,
+                      Text(number(r.value, item.digits) + unit, style=f"bold {style}".strip()), _change(r),
+                      Text(sparkline(r.series, spark_width, 0.05 * max((abs(v) for v in r.series if math.isfinite(v)),
+                                                                       default=0.0)), style=style or ACCENT))  # fmt: skip
     return table
+
+
+def _direction_style(r: Reading) -> str:
+    """Green when the value moved the right way since the start, red the wrong way, "" when unchanged or
+    when no direction is better."""
+    item = r.item
+    moved = r.series[-1] - r.series[0]
+    if not item.better or abs(moved) < 0.5 * 10**-item.digits:
+        return ""
+    return GOOD if (moved > 0) == (item.better == "higher") else BAD
 
 
 def _label(item) -> Text:
@@ -155,16 +168,6 @@ def _change(r: Reading) -> Text:
     up = delta > 0
     good = (up and item.better == "higher") or (not up and item.better == "lower")
     return Text(f"{'▲' if up else '▼'} {number(abs(delta), item.digits)}", style="" if not item.better else GOOD if good else BAD)
-
-
-def _trend(r: Reading, width: int) -> Text:
-    item = r.item
-    floor = 0.05 * max((abs(v) for v in r.series if math.isfinite(v)), default=0.0)
-    style = ACCENT
-    moved = r.series[-1] - r.series[0]
-    if item.better and abs(moved) >= 0.5 * 10**-item.digits:
-        style = GOOD if (moved > 0) == (item.better == "higher") else BAD
-    return Text(sparkline(r.series, width, floor), style=style)
 
 
 def voices_panel(said: Sequence[tuple[str, str]]) -> RenderableType:
@@ -232,7 +235,8 @@ def end_view(session: Session, you: PolicyRun, others: Sequence[PolicyRun], widt
     table.add_column("")
     for k, run in enumerate(runs):
         style = f"bold {ACCENT}" if run is you else POLICY_STYLES[k % len(POLICY_STYLES)]
-        table.add_column(Text("You" if run is you else _short(run.label), style=style), justify="right")
+        table.add_column(Text("You" if run is you else run.label, style=style, justify="right"), justify="right",
+                         max_width=4 if run is you else 24)  # fmt: skip
     table.add_row(Text("Score", style="bold"), *[Text(number(r.score, score.digits), style="bold") for r in runs])
     for item in settings.dashboard:
         cells = []
@@ -257,9 +261,9 @@ def _score_chart(session: Session, runs: Sequence[PolicyRun], you: PolicyRun, it
         elif item is not None:
             values = values * item.scale
         colour = f"bold {ACCENT}" if run is you else POLICY_STYLES[k % len(POLICY_STYLES)]
-        series.append(("You" if run is you else _short(run.label), list(values), colour))
+        series.append(("You" if run is you else run.label, list(values), colour))
     times = list(you.frame.index.to_numpy(dtype=float))
-    chart = line_chart(series, times, width=max(30, min(72, width - 16)), unit=_time_unit(session))
+    chart = line_chart(series, times, width=max(30, min(72, width - 16)), unit=time_unit(session))
     return Panel(chart, title=label, title_align="left", border_style="grey42", padding=(0, 1))
 
 
@@ -313,7 +317,7 @@ def transcript(session: Session, title: str, you: PolicyRun | None = None, other
     settings = session.settings
     scenario = session.scenario.path.name if session.scenario is not None else "(the model's default game)"
     lines = [f"flywheel play: {title}", "=" * (15 + len(title)),
-             f"Seed {session.seed} · {session.turns} {settings.turn}s of {settings.interval:g} {_time_unit(session)}s · "
+             f"Seed {session.seed} · {session.turns} {settings.turn}s of {settings.interval:g} {time_unit(session)}s · "
              f"scenario {scenario} · model {session.model.path.name}",
              f"{_shock_text(session)} ({'announced to' if session.announce else 'hidden from'} the player)"]  # fmt: skip
     if note:
@@ -324,7 +328,7 @@ def transcript(session: Session, title: str, you: PolicyRun | None = None, other
     for turn in range(len(history)):
         time = history.index[turn]
         played = turn < len(moves)
-        unit = _time_unit(session)
+        unit = time_unit(session)
         heading = (f"{settings.turn.capitalize()} {turn + 1} ({unit} {time:g})" if played else
                    f"After {turn} {settings.turn}{'s' if turn != 1 else ''} ({unit} {time:g})")  # fmt: skip
         lines += ["", heading]
@@ -351,7 +355,7 @@ def transcript(session: Session, title: str, you: PolicyRun | None = None, other
             lines.append("Loops the player named: " + (", ".join(answers["loops"]) or "none"))
         if answers.get("trajectory"):
             lines.append("Trajectory the player expected: " + ", ".join(f"{t:g}: {v:g}" for t, v in answers["trajectory"]))
-        lines += story.words(_time_unit(session))
+        lines += story.words(time_unit(session))
         if check is not None:
             item = _predict_item(session)
             lines += check.words(item.label if item else settings.predict, item.units if item else "")
@@ -401,11 +405,8 @@ def _range(low: float | None, high: float | None, digits: int) -> str:
     return f"{show(low)}–{show(high)}"
 
 
-def _short(label: str, width: int = 22) -> str:
-    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
-
-
-def _time_unit(session: Session) -> str:
+def time_unit(session: Session) -> str:
+    """The model's time unit in lower case ("month"), from its profile."""
     from ..scenarios import load_profile
 
     unit = load_profile(session.model).time_unit or "time unit"

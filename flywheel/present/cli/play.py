@@ -94,7 +94,7 @@ class _Player:
         self.console = Console(highlight=False)
         self.title = load_profile(session.model).title
         self.end: dict[str, Any] = {}
-        self._loops = _in_background(session.model)  # the loop analysis of the debrief, found while the player plays
+        self._loops = _Background(session.model)  # the loop analysis of the debrief, found while the player plays
 
     # ------------------------------------------------------------------ the game
     def run(self) -> int:
@@ -110,7 +110,7 @@ class _Player:
             while not session.done:
                 self._turn()
             self._finish()
-        except _Quit:
+        except (_Quit, KeyboardInterrupt):  # Ctrl-C is a quit too: nothing played is lost
             note = f"The player quit after {session.turn} of {session.turns} {session.settings.turn}s."
             self._autosave()
             self._write_transcript(note)
@@ -218,7 +218,7 @@ class _Player:
         self.console.rule("[bold]Debrief: what happened")
         if story is not None:
             self.console.print(view.reveal_view(story, check, item.label if item else "", item.units if item else "",
-                                                view._time_unit(session)))  # fmt: skip
+                                                view.time_unit(session)))  # fmt: skip
 
     def _ask_loops(self, story: Any) -> list[str]:
         named = [loop_id for loop_id, _, _ in story.named]
@@ -297,7 +297,7 @@ class _Player:
         write_text(self.transcript_path, text, force=True)
 
 
-class _in_background:  # noqa: N801 - used like a function: _in_background(model).result()
+class _Background:
     """Prepare the loop analysis in a daemon thread (a quit never waits for it); ``result()`` waits for it
     and re-raises its error, if any."""
 
