@@ -101,7 +101,7 @@ def test_bad_entries_re_prompt_and_nothing_is_lost(tmp_path) -> None:
     child.expect("The market shrank by 10% for good in month 12")  # announced
     child.expect(PROMPTS[0])
     for entry, reply in (("abc", "'abc' is not a number: enter a number from 0 to 50"), ("99", "99 is out of range"),
-                         ("help", r"Help.*Enter"), ("undo", "Nothing to undo")):  # fmt: skip
+                         ("help", r"Help.*Enter"), ("undo", "Nothing to undo"), ("save", "Saved to s.json")):  # fmt: skip
         child.sendline(entry)
         child.expect(reply)
         child.expect(PROMPTS[0])  # the same question again
