@@ -119,7 +119,9 @@ class PredictionCheck:
             parts = [f"month {t:g}: you expected {p:.0f}, it was {a:.0f}" for t, p, a in self.trajectory]
             lines.append(f"{label} ({units}): " + "; ".join(parts) + ".")
             error = float(np.mean([abs(p - a) for _, p, a in self.trajectory]))
-            lines.append(f"Your trajectory was off by {error:.0f} {units} on average.".replace(" % ", " points "))
+            shown = f"{error:.0f}"
+            word = ("point" if shown == "1" else "points") if units.startswith("%") else units
+            lines.append(f"Your trajectory was off by {shown} {word} on average.")
         return lines
 
 
