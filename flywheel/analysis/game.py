@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core import Model, RunSpec, State, Stepper, load_model
-from ..errors import ParameterError, ScenarioError
+from ..errors import FlywheelError, ParameterError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,14 +50,18 @@ class Game:
         *,
         dashboard: Sequence[str] | None = None,
         params: Mapping[str, float] | None = None,
+        final_time: float | None = None,
     ):
         self.model, base = _model_and_spec(model_or_scenario, params)
+        if final_time is not None and final_time != base.time.final_time:
+            base = base.replace(final_time=final_time)
         if not self.model.decisions:
             raise ParameterError(f"{self.model.path.name}: the model has no GAME variables to play (Decision = GAME(x))")
         if not (isinstance(interval, (int, float)) and interval > 0 and math.isfinite(interval)):
             raise ParameterError(f"interval must be a positive number of {self._time_unit()}, got {interval!r}")
         self.interval = float(interval)
         self.scenario = model_or_scenario if _is_scenario(model_or_scenario) else None
+        self._params = dict(params or {})  # what the caller set on top of the scenario (saved with it)
         self._base = base
         self._stepper = Stepper(base)
         self.dashboard = list(dashboard) if dashboard is not None else self._default_dashboard()
@@ -128,7 +132,7 @@ class Game:
         self._stepper.step_to(self._next_time())
         self._moves.append(chosen)
         self._record({})
-        return self.state
+        return {name: self._rows[-1][name] for name in self.dashboard}
 
     def undo(self) -> None:
         """Take the last step back."""
@@ -165,8 +169,9 @@ class Game:
             "format": SAVE_FORMAT,
             "model": str(self.model.path.resolve()),
             "scenario": str(Path(self.scenario.path).resolve()) if self.scenario is not None else None,
-            "params": dict(self._base.params) if self.scenario is None else {},
+            "params": dict(self._base.params) if self.scenario is None else self._params,
             "interval": self.interval,
+            "final_time": self.final_time,
             "dashboard": self.dashboard,
             "moves": self._moves,
         }, indent=1)  # fmt: skip
@@ -190,10 +195,11 @@ class Game:
                 source: Any = load_scenario(data["scenario"])
             else:
                 source = load_model(data["model"])
-            game = cls(source, data.get("interval", 3), dashboard=data.get("dashboard"), params=data.get("params") or None)
-        except (ScenarioError, ParameterError) as exc:
+            game = cls(source, data.get("interval", 3), dashboard=data.get("dashboard"), params=data.get("params") or None,
+                       final_time=data.get("final_time"))
+        except FlywheelError as exc:
             raise ParameterError(f"{where}: {exc}") from None
-        except (OSError, KeyError, TypeError) as exc:
+        except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ParameterError(f"{where}: cannot rebuild the game ({exc})") from None
         for number, move in enumerate(moves, 1):
             try:

@@ -2,7 +2,8 @@
 
 ``models/<model>.profile.toml`` names the model's policy levers (with their Before/After constants,
 switch month and the ecosystem dimension they belong to), the key assumptions a what-if page offers,
-the panels of a comparison figure, and the summary measures. ``compare``, ``run``, summaries, the web
+the panels of a comparison figure, the summary measures, and how the management game shows the model
+(``[game]``, read by ``game_profile``). ``compare``, ``run``, summaries, the web
 page and reports read a model only through its profile, never through names typed in code. A model
 without a profile gets sensible defaults from itself: its stocks as panels and measures, and every
 constant pair "L Before"/"L After" as a lever.
@@ -18,13 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
+from .game_profile import GameSettings, default_game, read_game
 
 if TYPE_CHECKING:
     from ..core import Model
 
 STATISTICS = ("final", "initial", "min", "max", "mean", "final_relative", "first_below", "first_above",
               "ratio_of_sums")
-_TOP = ("model", "switch", "shock", "lever", "assumption", "panel", "measure")
+_TOP = ("model", "switch", "shock", "lever", "assumption", "panel", "measure", "game")
 _MODEL_KEYS = ("title", "story", "time_unit", "caveats")
 _LEVER_KEYS = ("name", "before", "after", "switch", "label", "explain", "dimension", "step")
 _ASSUMPTION_KEYS = ("name", "label", "explain", "low", "high", "step")
@@ -97,6 +99,7 @@ class Profile:
     assumptions: tuple[Assumption, ...] = ()
     panels: tuple[Panel, ...] = ()
     measures: tuple[Measure, ...] = ()
+    game: GameSettings | None = None  # the [game] section (or defaults from the model)
     path: Path | None = None
     lever_index: dict[str, Lever] = field(default_factory=dict, compare=False, repr=False)
 
@@ -137,7 +140,8 @@ def default_profile(model: Model) -> Profile:
     stocks = [n for n, v in variables.items() if v.kind == "stock"][:8]
     panels = tuple(Panel(n, n) for n in stocks)
     measures = tuple(Measure(_slug(n), f"Final {n}", n, "final", units=variables[n].units) for n in stocks[:5])
-    return _indexed(Profile(title=model.name, levers=tuple(levers), panels=panels, measures=measures))
+    return _indexed(Profile(title=model.name, levers=tuple(levers), panels=panels, measures=measures,
+                            game=default_game(model, panels)))  # fmt: skip
 
 
 def _slug(name: str) -> str:
@@ -168,6 +172,8 @@ def _read(path: Path, model: Model) -> Profile:
     assumptions = tuple(check.assumption(item, i) for i, item in enumerate(check.array(raw, "assumption")))
     panels = tuple(check.panel(item, i) for i, item in enumerate(check.array(raw, "panel")))
     measures = tuple(check.measure(item, i) for i, item in enumerate(check.array(raw, "measure")))
+    panels = panels or default_profile(model).panels
+    game = read_game(raw["game"], check, model, panels) if "game" in raw else default_game(model, panels)
     caveats = head.get("caveats", [])
     if not isinstance(caveats, list) or not all(isinstance(c, str) for c in caveats):
         raise ScenarioError(f"{path}: [model] caveats must be a list of strings")
@@ -182,8 +188,9 @@ def _read(path: Path, model: Model) -> Profile:
         shock_label=check.text(shock, "label", "[shock]") or "shock",
         levers=levers,
         assumptions=assumptions,
-        panels=panels or default_profile(model).panels,
+        panels=panels,
         measures=measures or default_profile(model).measures,
+        game=game,
         path=path,
     )
     return _indexed(profile)
