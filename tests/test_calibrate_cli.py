@@ -101,8 +101,10 @@ def _write(folder, name, text):
 )
 def test_bad_input_is_one_line_and_writes_nothing(cli, tmp_path, model, data_text, fit, parts):
     data = _write(tmp_path, "bad.csv", data_text)
-    fit_args = ["--fit", "Trust Erosion Time=1:24"] if fit is None else fit
-    proc = cli("calibrate", model.path, "--data", data, *fit_args, "-o", tmp_path / "out")
+    if fit is None:  # a valid fit (a constant over its documented range), so the data are what is wrong
+        name, (low, high) = next(iter(flywheel_fit(model, k=1).items()))
+        fit = ["--fit", f"{name}={low:g}:{high:g}"]
+    proc = cli("calibrate", model.path, "--data", data, *fit, "-o", tmp_path / "out")
     assert_one_line_error(proc, *parts)
     assert not (tmp_path / "out").exists()
 

@@ -73,7 +73,14 @@ class Distribution:
         return float(low), float(high)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Quantiles: maps uniform numbers in (0, 1) to this distribution (truncation respected)."""
+        """Quantiles: maps uniform numbers in (0, 1) to this distribution (truncation respected).
+
+        The result is clipped to [low, high]: ``low + 1 * (high - low)`` can round past ``high`` (1.7 + (3.9 -
+        1.7) is 3.9000000000000004), and a design that puts draws at the edges (Morris) would then step
+        outside the documented range the bounds were checked against."""
+        return np.clip(self._quantiles(u), self.low, self.high)
+
+    def _quantiles(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
         if math.isinf(self.low) or math.isinf(self.high):  # 0 and 1 would map to an infinite value
             u = np.clip(u, _U_EDGE, 1.0 - _U_EDGE)
