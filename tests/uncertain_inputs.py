@@ -50,3 +50,14 @@ def documented_ranges(model, k: int) -> dict[str, tuple[float, float]]:
 def misspelt(name: str) -> str:
     """The name with two letters of its last word swapped ("Trust Erosion Time" -> "Trust Erosion Tiem")."""
     return name[:-2] + name[-1] + name[-2]
+
+
+def moving_ranges(model) -> dict[str, tuple[float, float]]:
+    """The profile's first lever after its switch month and its first judgement constant, over their
+    documented ranges. Judgement constants alone may leave the status quo untouched (it is an equilibrium
+    for any of them), so every member would be the same run; the lever moves each run its own way."""
+    from flywheel import load_profile
+
+    lever = load_profile(model).levers[0].after
+    name = judgement_constants(model, 1)[0]
+    return {lever: documented(model, lever), name: documented(model, name)}
