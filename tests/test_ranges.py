@@ -197,3 +197,13 @@ def test_ranges_object_passes_through_and_salib_problem(model, names):
     assert isinstance(r, Ranges)
     assert r.salib_problem() == {"num_vars": 1, "names": [names[0]], "bounds": [[low, high]]}
     assert not math.isinf(r[names[0]].bounds[1])
+
+
+def test_the_module_example_loads_against_the_model(tmp_path, model):
+    """The TOML example in the ranges module's docstring is valid for the model."""
+    import flywheel.analysis.ranges as module
+
+    lines = [line.strip() for line in module.__doc__.splitlines()]
+    table = lines[lines.index("[ranges]"): lines.index("[ranges]") + 5]
+    r = load_ranges(write(tmp_path, "\n".join(table) + "\n"), model)
+    assert len(r) == 4

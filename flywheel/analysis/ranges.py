@@ -4,9 +4,9 @@ In TOML (a file of its own, e.g. ``scenarios/ranges/judgement.toml``, or a ``[ra
 scenario file)::
 
     [ranges]
-    "Trust Erosion Time" = { low = 3, high = 12 }                                  # uniform
-    "Overlay Response Before" = { distribution = "normal", mean = 7, sd = 1, low = 0, high = 20 }
-    "Conversion Power" = { distribution = "lognormal", median = 2.5, sigma = 0.2 }
+    "Trust Erosion Time" = { low = 4, high = 9 }                                   # uniform
+    "Overlay Response Before" = { distribution = "normal", mean = 4.8, sd = 1, low = 0, high = 10 }
+    "Conversion Power" = { distribution = "lognormal", median = 4, sigma = 0.2, low = 2.6, high = 6 }
     "Review Period Before" = { distribution = "triangular", low = 1, mode = 3, high = 12 }
 
 Normal and lognormal distributions may be truncated with ``low``/``high``. In Python every analysis takes
