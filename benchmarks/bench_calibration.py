@@ -5,7 +5,10 @@ The work (the same for every engine):
 - the flywheel model under a 10% market shock in month 12 (from its profile); the truth is the model's
   defaults; observations: Trust, Overlay Functions and Target Attainment at t = 3, 6, ..., 120 (40 points
   each, 120 in all) with Gaussian noise of 2% of each series' mean level (seed 20261122);
-- 6 constants fitted, bounds a quarter to four times their defaults (inside their documented ranges);
+- 6 constants fitted (how large a miss management tolerates, the overlay budget, how much a miss costs
+  trust, the selling time a communication path costs, the trust ceiling of dashboard management, how long
+  an overlay takes to embed), bounds a quarter to four times their defaults clipped to their documented
+  ranges (on the second model: the documented ranges);
 - weighted least squares with scipy's ``least_squares`` (trust-region reflective, bounded), 8 starts
   from a Latin hypercube over the bounds (seed 0).
 
@@ -49,9 +52,11 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL_PATH = REPO_ROOT / "models" / "evil_sales_flywheel.mdl"
 SERIES = ["Trust", "Overlay Functions", "Target Attainment"]
+#: Six judgement constants that move the shocked run and that these data identify together (the calibration
+#: report flags none of them on the second model); the first six present in the model are fitted.
 CANDIDATES = [
-    "Trust Erosion Time", "Overlay Implementation Time", "Conversion Power", "Trust Building Time",
-    "Coordination Buildup Time", "Relationship Building Time", "Target Revision Time", "Feedback Learning Time",
+    "Miss Tolerance", "Overlay Budget", "Trust Miss Sensitivity", "Load per Communication Path",
+    "Dashboard Trust Ceiling", "Overlay Embedding Time", "Trust Erosion Time",
 ]  # fmt: skip
 TIMES = np.arange(3.0, 121.0, 3.0)  # 40 quarterly points
 SEED = 20261122

@@ -101,8 +101,10 @@ def _write(folder, name, text):
 )
 def test_bad_input_is_one_line_and_writes_nothing(cli, tmp_path, model, data_text, fit, parts):
     data = _write(tmp_path, "bad.csv", data_text)
-    fit_args = ["--fit", "Trust Erosion Time=1:24"] if fit is None else fit
-    proc = cli("calibrate", model.path, "--data", data, *fit_args, "-o", tmp_path / "out")
+    if fit is None:  # a valid fit (a constant over its documented range), so the data are what is wrong
+        name, (low, high) = next(iter(flywheel_fit(model, k=1).items()))
+        fit = ["--fit", f"{name}={low:g}:{high:g}"]
+    proc = cli("calibrate", model.path, "--data", data, *fit, "-o", tmp_path / "out")
     assert_one_line_error(proc, *parts)
     assert not (tmp_path / "out").exists()
 
@@ -118,3 +120,19 @@ def test_a_scenarios_ranges_table_says_what_to_fit(cli, tmp_path, observed, mode
     bare = cli("calibrate", scenario, "--data", data, "-o", tmp_path / "none")
     assert_one_line_error(bare, "nothing to fit", "no [ranges] table")
     assert not (tmp_path / "none").exists()
+
+
+def test_the_help_examples_fit_inside_the_documented_ranges(cli, model):
+    """A user copies the examples: every --fit in the help names a constant within its documented range."""
+    import re
+
+    from flywheel.analysis.ranges import load_ranges
+
+    from .conftest import REPO_ROOT
+
+    examples = cli("calibrate", "--help").stdout + cli("--help").stdout
+    examples += (REPO_ROOT / "docs" / "calibration.md").read_text(encoding="utf-8")
+    fits = re.findall(r'--fit "([^"=]+)=([-\d.e]+):([-\d.e]+)"', examples)
+    assert len(fits) >= 5, fits
+    for name, low, high in fits:
+        load_ranges({name: (float(low), float(high))}, model)  # raises on an unknown name or a bound outside

@@ -12,18 +12,24 @@ from flywheel.analysis.quantities import parse_condition, parse_quantity
 from flywheel.errors import ParameterError
 
 from .conftest import REPO_ROOT
+from .uncertain_inputs import documented_ranges, moving_ranges
 from .uncertainty_models import explosive, growth
 
-RANGES = {"Trust Erosion Time": (3, 12), "Overlay Response After": (2, 12), "Conversion Power": (1.5, 4)}
 SCENARIOS = REPO_ROOT / "scenarios"
 
 
 @pytest.fixture(scope="module")
-def mc(model):
+def ranges(model):
+    """Three judgement constants over their documented ranges (the profile's assumptions first)."""
+    return documented_ranges(model, 3)
+
+
+@pytest.fixture(scope="module")
+def mc(model, ranges):
     from flywheel.scenarios import load_scenario
 
     scenarios = [load_scenario(SCENARIOS / f"{n}.toml", model=model) for n in ("shock_add_overlays", "shock_deep_dives")]
-    return flywheel.montecarlo(scenarios, RANGES, n=2000, seed=4)
+    return flywheel.montecarlo(scenarios, ranges, n=2000, seed=4)
 
 
 def test_probabilities_agree_with_a_direct_count(mc):
@@ -60,11 +66,12 @@ def test_percentiles_are_ordered_and_match_numpy(mc):
 
 
 def test_the_same_seed_gives_the_same_numbers(model):
-    a = flywheel.montecarlo(model, RANGES, n=300, seed=9, variables=["Trust"])
-    b = flywheel.montecarlo(model, RANGES, n=300, seed=9, variables=["Trust"])
-    c = flywheel.montecarlo(model, RANGES, n=300, seed=10, variables=["Trust"])
+    ranges = moving_ranges(model)
+    a = flywheel.montecarlo(model, ranges, n=300, seed=9, variables=["Trust"])
+    b = flywheel.montecarlo(model, ranges, n=300, seed=9, variables=["Trust"])
+    c = flywheel.montecarlo(model, ranges, n=300, seed=10, variables=["Trust"])
     assert a.dataset.equals(b.dataset) and a.inputs.equals(b.inputs)
-    assert not a.inputs.equals(c.inputs)
+    assert not a.inputs.equals(c.inputs) and not a.dataset.equals(c.dataset)
     assert str(a.probability("final Trust > 0.4")) == str(b.probability("final Trust > 0.4"))
 
 
@@ -91,21 +98,24 @@ def test_a_range_that_makes_runs_blow_up_is_reported(tmp_path):
     assert "diverged" in fig._supxlabel.get_text()
 
 
-def test_bad_conditions_and_variables_are_one_clear_line(mc):
+def test_bad_conditions_and_variables_are_one_clear_line(mc, model):
     with pytest.raises(ParameterError, match="name one of shock_add_overlays, shock_deep_dives"):
         mc.probability("final Trust > 0.5")
     with pytest.raises(ParameterError, match="changes over time: say when"):
         mc.probability("Trust > 0.5", "shock_deep_dives")
     with pytest.raises(ParameterError, match="time 200 is outside the run"):
         mc.probability("Trust > 0.5 at month 200", "shock_deep_dives")
+    not_kept = next(v for v in model.variables if model.variables[v].kind != "constant" and v not in mc.variables)
     with pytest.raises(ParameterError, match="was not kept"):
-        mc.percentiles("Sales")
+        mc.percentiles(not_kept)
 
 
-def test_fan_chart_has_a_panel_per_variable_and_a_legend(mc):
+def test_fan_chart_has_a_panel_per_variable_and_a_legend(mc, model):
+    """One panel per variable, titled with the profile's panel label."""
+    labels = {p.variable: p.label for p in flywheel.load_profile(model).panels}
     fig = mc.plot(["Trust", "Target Attainment"])
     titled = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
-    assert titled == ["Trust", "Target Attainment"]
+    assert titled == [labels.get("Trust", "Trust"), labels.get("Target Attainment", "Target Attainment")]
     texts = [t.get_text() for ax in fig.axes for legend in [ax.get_legend()] if legend for t in legend.get_texts()]
     texts += [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     assert any("5th-95th" in t for t in texts) and any("deep dives" in t.lower() for t in texts)

@@ -170,13 +170,18 @@ def test_the_90_percent_credible_intervals_cover_the_truth_quick(model, setting)
 
 
 @pytest.mark.slow
-def test_the_90_percent_credible_intervals_cover_the_truth_over_20_seeds(model, setting):
-    """The issue's check for posteriors, over 20 noise seeds. A 90% interval misses 2 of 20 on average,
-    so the bar is set where a correct sampler fails less than 5% of the time: at least 16 of 20 per
-    parameter (binomial P(X < 16 | 20, 0.9) = 0.043) and at least 90% over all parameters together.
-    Measured (32 walkers x 600 steps, seeds 0-19): 16, 20 and 20 of 20 (the least-squares 90% intervals
-    on the same seeds: also 16, 20, 20; over seeds 0-49 they cover 90% for each parameter)."""
-    coverage = _coverage(model, setting, range(20), WALKERS, STEPS)
+def test_the_90_percent_credible_intervals_cover_the_truth_over_40_seeds(model, setting):
+    """The issue's check for posteriors (90% intervals over at least 20 noise seeds), here over 40: at
+    least 80% per parameter (for a correct sampler binomial P(X < 32 | 40, 0.9) = 0.015) and at least 90%
+    over all parameters together.
+
+    Why 40 seeds, not 20: the overall bar holds reliably only because these intervals are slightly
+    conservative. Measured on the second model (32 walkers x 600 steps): seeds 0-59 cover 54, 56 and 58 of
+    60 (93.3% together; the least-squares 90% intervals on the same seeds 52, 57, 57). Seeds 0-19 alone
+    give 17, 18 and 18 of 20, identical to the least-squares intervals, i.e. 88.3% together: an ordinary
+    draw (at a true 93.3% a 20-seed run falls below 90% with probability 0.11; at exactly 90%, 0.39).
+    Over 40 seeds the chance is 0.059 and the measured result is 37, 38 and 38 of 40 (94.2%)."""
+    coverage = _coverage(model, setting, range(40), WALKERS, STEPS)
     assert np.all(coverage >= 0.8), coverage
     assert coverage.mean() >= 0.9, coverage
 

@@ -70,11 +70,13 @@ def test_return_times_in_any_order_and_each_once(model) -> None:
 def test_ensembles_take_a_base_and_vary_on_top_of_it(lockstep) -> None:
     model = flywheel.load_model(MODEL_PATH)
     scenario = load_scenario(REPO_ROOT / "scenarios" / "shock_deep_dives.toml", model=model)
-    table = pd.DataFrame({"Trust Erosion Time": [4.0, 6.0, 9.0, 12.0]})
+    name = "Trust Building Time"  # deep dives build trust: how fast changes the run (erosion would not)
+    table = pd.DataFrame({name: np.linspace(*model.variables[name].limits, 4)})  # its documented range
     ds = model.run_ensemble(table, return_columns=["Target Attainment"], base=scenario, lockstep=lockstep)
-    for i, erosion in enumerate(table["Trust Erosion Time"]):
-        single = model.run(params={**scenario.params, "Trust Erosion Time": erosion}, return_columns=["Target Attainment"])
+    for i, value in enumerate(table[name]):
+        single = model.run(params={**scenario.params, name: value}, return_columns=["Target Attainment"])
         assert np.array_equal(ds["Target Attainment"].values[i], single["Target Attainment"].to_numpy())
+    assert len({tuple(row) for row in ds["Target Attainment"].values}) == 4  # each member its own run
     by_dict = model.run_ensemble(table, return_columns=["Target Attainment"], base=dict(scenario.params))
     assert np.array_equal(by_dict["Target Attainment"].values, ds["Target Attainment"].values)
 

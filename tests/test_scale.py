@@ -12,12 +12,16 @@ import flywheel
 from flywheel.errors import OutputError, ParameterError
 from flywheel.scale import SweepStore, run_sweep
 
+from .conftest import MODEL_PATH
+from .uncertain_inputs import moving_ranges
+
 COLUMNS = ["Trust", "Target Attainment"]
 
 
 def inputs(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """A lever and a judgement constant drawn uniformly over their documented ranges."""
     rng = np.random.default_rng(seed)
-    return {"Trust Erosion Time": rng.uniform(2, 12, n), "Overlay Response After": rng.uniform(1, 14, n)}
+    return {name: rng.uniform(low, high, n) for name, (low, high) in moving_ranges(flywheel.load_model(MODEL_PATH)).items()}
 
 
 def test_a_store_gives_the_in_process_numbers_and_reuses_every_chunk(model, tmp_path):
@@ -27,6 +31,7 @@ def test_a_store_gives_the_in_process_numbers_and_reuses_every_chunk(model, tmp_
     assert (first.n_chunks, first.reused_chunks) == (5, 0)
     again = run_sweep(spec, inputs(5000), COLUMNS, store=tmp_path / "s.zarr", chunk_size=1200)
     assert (again.n_chunks, again.reused_chunks) == (5, 5)
+    assert len(np.unique(plain.dataset["Trust"].values[:, -1])) > 4000  # every member its own run
     for name in COLUMNS:
         assert np.array_equal(plain.dataset[name].values, first.dataset[name].values)
         assert np.array_equal(plain.dataset[name].values, again.dataset[name].values)
@@ -65,7 +70,7 @@ def test_a_store_of_another_sweep_is_refused(model, tmp_path):
 
 
 def test_montecarlo_with_a_store_equals_the_plain_one(model, tmp_path):
-    ranges = {"Trust Erosion Time": (3, 12), "Conversion Power": (1.5, 4)}
+    ranges = moving_ranges(model)
     plain = flywheel.montecarlo(model, ranges, n=3000, seed=2, variables=["Trust"])
     stored = flywheel.montecarlo(model, ranges, n=3000, seed=2, variables=["Trust"], store=tmp_path, chunk_size=1000)
     assert (tmp_path / f"montecarlo-{model.name}.zarr").is_dir()
@@ -86,8 +91,6 @@ def test_dask_local_cluster_gives_exactly_the_in_process_numbers(tmp_path, clust
     """The model file is gone before the cluster sees the spec: the compiled model travels as its cache
     entry, and no worker imports PySD (nothing is re-parsed)."""
     _, client = cluster
-    from .conftest import MODEL_PATH
-
     copy = tmp_path / "flywheel_copy.mdl"
     shutil.copy(MODEL_PATH, copy)
     model = flywheel.load_model(copy)
@@ -103,7 +106,7 @@ def test_dask_local_cluster_gives_exactly_the_in_process_numbers(tmp_path, clust
 
 def test_dask_by_address_for_montecarlo_and_sensitivity(model, cluster):
     c, _ = cluster
-    ranges = {"Trust Erosion Time": (3, 12), "Conversion Power": (1.5, 4)}
+    ranges = moving_ranges(model)
     local = flywheel.montecarlo(model, ranges, n=2000, seed=1, variables=["Trust"])
     remote = flywheel.montecarlo(model, ranges, n=2000, seed=1, variables=["Trust"], scheduler=c.scheduler_address,
                                  chunk_size=500)  # fmt: skip
@@ -119,7 +122,7 @@ def test_a_bad_scheduler_is_one_clear_line(model):
 
 
 def test_sensitivity_with_a_store_resumes_and_equals_the_plain_one(model, tmp_path):
-    ranges = {"Trust Erosion Time": (3, 12), "Conversion Power": (1.5, 4)}
+    ranges = moving_ranges(model)
     plain = flywheel.sensitivity(model, ranges, "min Trust", n=256, seed=3)
     first = flywheel.sensitivity(model, ranges, "min Trust", n=256, seed=3, store=tmp_path / "s.zarr", chunk_size=400)
     again = flywheel.sensitivity(model, ranges, "min Trust", n=256, seed=3, store=tmp_path / "s.zarr", chunk_size=400)

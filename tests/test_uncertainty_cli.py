@@ -15,6 +15,7 @@ import pytest
 
 from .conftest import REPO_ROOT
 from .test_cli import assert_one_line_error, files_in
+from .uncertain_inputs import documented, judgement_constants
 
 RANGES = REPO_ROOT / "scenarios" / "ranges" / "judgement.toml"
 LEVERS = REPO_ROOT / "scenarios" / "ranges" / "levers.toml"
@@ -67,7 +68,7 @@ def test_sensitivity_writes_indices_figures_and_report(cli, tmp_path):
     table = pd.read_csv(out / "sensitivity.csv")
     assert set(table["output"]) == {"Target Attainment", "min Trust"}
     assert sorted(table.loc[table.output == "Target Attainment", "time"].unique()) == list(range(0, 121, 12))
-    assert "Trust Erosion Time" in set(table["parameter"])
+    assert set(table["parameter"]) == set(_ranges_names(RANGES))
     assert "Target Attainment at month 120:" in proc.stdout
 
 
@@ -75,8 +76,14 @@ def test_tornado_writes_its_chart(cli, tmp_path):
     proc = cli("tornado", OVERLAYS, "--ranges", LEVERS, "--outcome", "final Target Attainment", "-o", "out")
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(tmp_path / "out" / "tornado.csv", index_col="parameter")
-    assert table["swing"].is_monotonic_decreasing and len(table) == 4
+    assert table["swing"].is_monotonic_decreasing and sorted(table.index) == sorted(_ranges_names(LEVERS))
     assert files_in(tmp_path / "out") == ["tornado.csv", "tornado.png", "tornado.svg", "tornado.txt"]
+
+
+def _ranges_names(path: Path) -> list[str]:
+    import tomllib
+
+    return list(tomllib.loads(path.read_text(encoding="utf-8"))["ranges"])
 
 
 def _ranges_file(tmp_path: Path, body: str) -> Path:
@@ -123,14 +130,16 @@ def test_bad_arguments_are_one_line_and_write_nothing(cli, tmp_path, args, parts
     assert not (tmp_path / "out").exists()
 
 
-def test_a_scenario_ranges_table_is_used_and_checked(cli, tmp_path, write_scenario):
-    good = write_scenario('[ranges]\n"Trust Erosion Time" = { low = 3, high = 12 }\n', name="uncertain")
+def test_a_scenario_ranges_table_is_used_and_checked(cli, tmp_path, write_scenario, model):
+    name = judgement_constants(model, 1)[0]
+    low, high = documented(model, name)
+    good = write_scenario(f'[ranges]\n"{name}" = {{ low = {low!r}, high = {high!r} }}\n', name="uncertain")
     proc = cli("tornado", good, "--outcome", "min Trust", "-o", "out")
     assert proc.returncode == 0, proc.stderr
-    assert pd.read_csv(tmp_path / "out" / "tornado.csv")["parameter"].tolist() == ["Trust Erosion Time"]
-    bad = write_scenario('[ranges]\n"Trust Erosion Tim" = { low = 3, high = 12 }\n', name="broken")
+    assert pd.read_csv(tmp_path / "out" / "tornado.csv")["parameter"].tolist() == [name]
+    bad = write_scenario(f'[ranges]\n"{name[:-1]}" = {{ low = {low!r}, high = {high!r} }}\n', name="broken")
     proc = cli("montecarlo", bad, "-o", "out2")
-    assert_one_line_error(proc, f"{bad}: [ranges]", '"Trust Erosion Tim"', "did you mean")
+    assert_one_line_error(proc, f"{bad}: [ranges]", f'"{name[:-1]}"', "did you mean")
     assert not (tmp_path / "out2").exists()
 
 

@@ -145,6 +145,7 @@ def profiles_figure(profiles: Sequence[LikelihoodProfile]) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
     n = len(profiles)
     ncols = min(n, 3)
@@ -177,6 +178,7 @@ def profiles_figure(profiles: Sequence[LikelihoodProfile]) -> Figure:
         ax.set_xlabel(f"{p.parameter} ({p.units})" if p.units else p.parameter, fontsize=10.5)
         ax.set_ylabel("increase in chi-square (F statistic)", fontsize=10)
         style(ax)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # narrow intervals of small numbers: long labels
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles = [

@@ -4,9 +4,9 @@ In TOML (a file of its own, e.g. ``scenarios/ranges/judgement.toml``, or a ``[ra
 scenario file)::
 
     [ranges]
-    "Trust Erosion Time" = { low = 3, high = 12 }                                  # uniform
-    "Overlay Response Before" = { distribution = "normal", mean = 7, sd = 1, low = 0, high = 20 }
-    "Conversion Power" = { distribution = "lognormal", median = 2.5, sigma = 0.2 }
+    "Trust Erosion Time" = { low = 4, high = 9 }                                   # uniform
+    "Overlay Response Before" = { distribution = "normal", mean = 4.8, sd = 1, low = 0, high = 10 }
+    "Conversion Power" = { distribution = "lognormal", median = 4, sigma = 0.2, low = 2.6, high = 6 }
     "Review Period Before" = { distribution = "triangular", low = 1, mode = 3, high = 12 }
 
 Normal and lognormal distributions may be truncated with ``low``/``high``. In Python every analysis takes
@@ -73,7 +73,14 @@ class Distribution:
         return float(low), float(high)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Quantiles: maps uniform numbers in (0, 1) to this distribution (truncation respected)."""
+        """Quantiles: maps uniform numbers in (0, 1) to this distribution (truncation respected).
+
+        The result is clipped to [low, high]: ``low + 1 * (high - low)`` can round past ``high`` (1.7 + (3.9 -
+        1.7) is 3.9000000000000004), and a design that puts draws at the edges (Morris) would then step
+        outside the documented range the bounds were checked against."""
+        return np.clip(self._quantiles(u), self.low, self.high)
+
+    def _quantiles(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
         if math.isinf(self.low) or math.isinf(self.high):  # 0 and 1 would map to an infinite value
             u = np.clip(u, _U_EDGE, 1.0 - _U_EDGE)

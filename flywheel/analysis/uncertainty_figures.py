@@ -233,9 +233,11 @@ def tornado_chart(tornado: Any, top: int) -> Figure:
     units = tornado.units if tornado.units and tornado.units.lower() not in ("dmnl", "1") else ""
     ax.set_xlabel(f"{tornado.outcome}" + (f" ({units})" if units else ""), fontsize=12)
     fig.suptitle(f"One input at a time: {tornado.outcome}", fontsize=17, fontweight="bold")
-    fig.legend(handles=[Patch(color=low_colour, label="input at its low value"),
-                        Patch(color=high_colour, label="input at its high value")],
-               loc="outside upper center", ncols=2, fontsize=11, frameon=False)  # fmt: skip
+    # inside the axes, bottom right, where the smallest swings leave room (a figure legend "outside upper
+    # center" sat on the title, "outside lower center" on the note)
+    ax.legend(handles=[Patch(color=low_colour, label="input at its low value"),
+                       Patch(color=high_colour, label="input at its high value")],
+              loc="lower right", fontsize=11, frameon=True, framealpha=0.9, edgecolor="none")  # fmt: skip
     note = f"{tornado.title}; base {base:.3g} (line); labels: outcome (input value)"
     if hidden:
         note += f"; {hidden} inputs with smaller swings not shown"

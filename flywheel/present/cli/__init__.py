@@ -27,7 +27,7 @@ examples:
   flywheel run scenarios/shock_add_overlays.toml -o results/
   flywheel compare scenarios/*.toml -o results/       all scenarios side by side
   flywheel describe                                   the model's variables and levers
-  flywheel calibrate MODEL --data obs.csv --fit "Trust Erosion Time=1:24" -o results/
+  flywheel calibrate MODEL --data obs.csv --fit "Miss Tolerance=0.022:0.05" -o results/
   flywheel montecarlo scenarios/deep_dives.toml --ranges scenarios/ranges/judgement.toml -o results/
   flywheel sensitivity --outcome 'Target Attainment' -o results/    Sobol indices through time
   flywheel play --seed 7 --save me.json               the management game in the terminal

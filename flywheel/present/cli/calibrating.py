@@ -13,9 +13,9 @@ from .common import EXIT_OK, UsageError, add_command, add_output, status
 _EPILOG = """\
 examples:
   flywheel calibrate models/evil_sales_flywheel.mdl --data observed.csv \\
-      --fit "Trust Erosion Time=1:24" --fit "Conversion Power=0.5:10" -o calibration/
+      --fit "Miss Tolerance=0.022:0.05" --fit "Overlay Budget=3.4:7.8" -o calibration/
   flywheel calibrate scenarios/shock_add_overlays.toml --data observed.csv \\
-      --fit "Trust Erosion Time=1:24" --bayes --steps 2000 -o calibration/
+      --fit "Miss Tolerance=0.022:0.05" --bayes --steps 2000 -o calibration/
 
 Without --fit and --ranges, a scenario's own [ranges] table says what to fit.
 
@@ -49,7 +49,7 @@ def register(sub: Any) -> None:
     p.add_argument("--data", required=True, metavar="CSV", help="the observations (time, then one column per series)")
     p.add_argument(
         "--fit", action="append", default=[], metavar="NAME=LOW:HIGH",
-        help="a constant to fit and its bounds, e.g. \"Trust Erosion Time=1:24\" (repeat for more)",
+        help="a constant to fit and its bounds, e.g. \"Miss Tolerance=0.022:0.05\" (repeat for more)",
     )  # fmt: skip
     p.add_argument("--ranges", metavar="TOML", help="a ranges file ([ranges] table) of constants to fit; its distributions are the priors of --bayes")
     p.add_argument("--starts", type=int, default=8, help="least-squares starts from a Latin hypercube (default 8)")
@@ -68,7 +68,7 @@ def parse_fit(items: list[str]) -> dict[str, tuple[float, float]]:
     for item in items:
         name, sep, bounds = item.rpartition("=")
         low_text, colon, high_text = bounds.partition(":")
-        example = 'e.g. --fit "Trust Erosion Time=1:24"'
+        example = 'e.g. --fit "Miss Tolerance=0.022:0.05"'
         if not sep or not name.strip() or not colon:
             raise UsageError(f"calibrate: --fit {item!r}: expected NAME=LOW:HIGH, {example}")
         try:
