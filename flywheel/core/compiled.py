@@ -32,8 +32,14 @@ class VariableInfo:
     units: str
     documentation: str
     limits: tuple[float | None, float | None]
-    default: float | None
+    default: float | np.ndarray | None  # an array (read-only, the variable's shape) for subscripted constants
     equation: str
+    dims: tuple[str, ...] = ()  # subscript ranges of an array variable, in order
+    coords: tuple[tuple[str, ...], ...] = ()  # their elements
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(c) for c in self.coords)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class Layout:
     dynamic_params: tuple[str, ...]
     lockstep: bool
     decisions: tuple[str, ...]
+    n_work: int
+    arrays: dict[str, dict]
 
     @classmethod
     def from_dict(cls, data: dict) -> Layout:
@@ -97,9 +105,18 @@ class CompiledModel:
         self.variables: dict[str, VariableInfo] = {}
         for name, info in meta["variables"].items():
             default = None
+            array = self.layout.arrays.get(name)
+            dims = tuple(array["dims"]) if array else ()
+            coords = tuple(tuple(c) for c in array["coords"]) if array else ()
             if info["kind"] in ("constant", "control") and name in self.value_index:
                 default = float(values[self.value_index[name]])
-            self.variables[name] = VariableInfo(**{**info, "limits": tuple(info["limits"]), "default": default})
+            elif info["kind"] == "constant" and array and f"{name}[{','.join(c[0] for c in coords)}]" in self.value_index:
+                first = self.value_index[f"{name}[{','.join(c[0] for c in coords)}]"]
+                default = values[first : first + int(np.prod([len(c) for c in coords]))].reshape([len(c) for c in coords])
+                default.setflags(write=False)
+            fields = {k: v for k, v in info.items() if k in VariableInfo.__dataclass_fields__}
+            self.variables[name] = VariableInfo(**{**fields, "limits": tuple(info["limits"]), "default": default,
+                                                   "dims": dims, "coords": coords})  # fmt: skip
         self.warned: set[tuple[str, float]] = set()  # out-of-range values already reported for this model
         self._value_rows: dict[tuple[str, ...], np.ndarray] = {}
         self._column_indexes: dict[tuple[str, ...], object] = {}

@@ -165,7 +165,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     bad = np.full(n, -1, dtype=np.int64)
     layout = model.layout
     per_member = 8 * (layout.n_params + (3 + spec.method.table.stages) * layout.n_states + layout.n_static
-                      + layout.n_discrete + layout.n_values + 8)  # fmt: skip
+                      + layout.n_discrete + layout.n_values + layout.n_work + 8)  # fmt: skip
     threads = threads or os.cpu_count() or 1
     chunk = chunk_size or int(np.clip(_CHUNK_BYTES // max(per_member, 1), _MIN_CHUNK, max(_MIN_CHUNK, math.ceil(n / threads))))
     chunk = max(BLOCK, -(-chunk // BLOCK) * BLOCK)  # whole blocks

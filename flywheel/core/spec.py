@@ -24,6 +24,7 @@ import numpy as np
 
 from ..compiler.frame import CONTROL_NAMES
 from ..errors import ModelError, ParameterError
+from .elements import array_info, array_items, base_name, element_names, resolve_element, split
 from .methods import Method
 from .methods import method as find_method
 from .workspace import Tables, default_tables
@@ -272,12 +273,13 @@ def build_spec(
     values: dict[str, float] = {}
     tables: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
     controls: dict[str, float] = {}
-    for raw_name, value in (params or {}).items():
-        name = resolve_name(model, raw_name, where)
-        info = model.variables[name]
+    for name, value in _element_items(model, params or {}, where):
+        info = model.variables[base_name(name)]
         if name in _CONTROL_PARAMS:
             controls[_CONTROL_PARAMS[name]] = _number(where, name, value)
         elif info.kind == "lookup":
+            if name not in model.layout.tables:
+                raise ParameterError(f"{where}: {name!r} is an array of lookups; set its elements, e.g. {element_names(model, name)[0]!r}")
             tables[name] = _table_tuple(check_table(where, name, value))
         elif info.kind == "stock":
             raise ParameterError(
@@ -329,12 +331,38 @@ def _loose(name: str) -> str:
     return re.sub(r"[\s_]+", " ", name.strip().lower())
 
 
+def _element_items(model: CompiledModel, given: Mapping[str, Any], where: str) -> list[tuple[str, Any]]:
+    """(name, value) pairs with whole arrays split into their elements (``Name[a,b]``)."""
+    items: list[tuple[str, Any]] = []
+    for raw_name, value in given.items():
+        name = resolve_name(model, raw_name, where)
+        if array_info(model, name) is not None and model.variables[name].kind != "lookup":
+            items += array_items(model, name, value, where)
+        elif array_info(model, name) is not None and _is_table(value):  # one table for every element
+            items += [(element, value) for element in element_names(model, name)]
+        else:
+            items.append((name, value))
+    return items
+
+
+def _is_table(value: Any) -> bool:
+    try:
+        xs, ys = value
+        return np.asarray(xs, dtype=float).ndim == 1 and np.asarray(ys, dtype=float).ndim == 1
+    except (TypeError, ValueError):
+        return hasattr(value, "index") and hasattr(value, "values")
+
+
 def resolve_name(model: CompiledModel, name: Any, where: str = "") -> str:
-    """The model's own spelling of ``name`` (exact, or ignoring case, spaces and underscores)."""
+    """The model's own spelling of ``name`` (exact, or ignoring case, spaces and underscores); an element
+    of an array as ``Name[a,b]`` (each element matched the same way)."""
     variables = model.variables
     if isinstance(name, str) and name in variables:
         return name
     if isinstance(name, str):
+        base, subs = split(name)
+        if subs is not None:
+            return resolve_element(model, resolve_name(model, base, where), subs, where)
         loose = _loose_names(model)
         if _loose(name) in loose:
             return loose[_loose(name)]
@@ -356,7 +384,7 @@ def _loose_names(model: CompiledModel) -> dict[str, str]:
 
 def check_range(model: CompiledModel, name: str, value: float, strict: bool, where: str = "") -> None:
     """Compare a value with the range the model documents; warn once per model, or raise when strict."""
-    low, high = model.variables[name].limits
+    low, high = model.variables[base_name(name)].limits
     if (low is None or value >= low) and (high is None or value <= high):
         return
     shown = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
@@ -412,8 +440,7 @@ def _initial_condition(model: CompiledModel, condition: Any, strict: bool, where
         raise ParameterError(f"{where}: initial_condition must be None, 'original' or (time, {{stock name: value}})")
     start, given = condition
     values = {}
-    for raw_name, value in given.items():
-        name = resolve_name(model, raw_name, where)
+    for name, value in _element_items(model, given, where):
         if name not in model.layout.stock_init_slots:
             raise ParameterError(f"{where}: initial_condition: {name!r} is not a stock")
         number = _number(where, name, value)
@@ -426,9 +453,15 @@ def parameters(model: CompiledModel, spec: RunSpec | None = None) -> dict[str, P
     """Every constant of the model with its value (the spec's, else the default) and documented bounds."""
     out = {}
     for name, info in model.variables.items():
-        if info.kind != "constant" or name not in model.layout.param_slots:
+        if info.kind != "constant":
             continue
-        value = spec.params.get(name, info.default) if spec is not None else info.default
-        low, high = info.limits
-        out[name] = Parameter(name, float(value) if value is not None else math.nan, info.default, low, high, info.units)
+        defaults = np.ravel(info.default) if info.dims else [info.default]
+        for element, default in zip(element_names(model, name), defaults, strict=True):
+            if element not in model.layout.param_slots:
+                continue
+            default = None if default is None else float(default)
+            value = spec.params.get(element, default) if spec is not None else default
+            low, high = info.limits
+            out[element] = Parameter(element, float(value) if value is not None else math.nan, default, low, high,
+                                     info.units)  # fmt: skip
     return out

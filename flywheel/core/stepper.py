@@ -112,7 +112,7 @@ class Stepper:
         self._space.evaluate(self.time)
         V = self._space.first("V")
         model = self.spec.model
-        chosen = model.layout.value_names if names is None else [resolve_name(model, n) for n in names]
+        chosen = model.layout.value_names if names is None else output_columns(self.spec, list(names))
         return {name: float(V[model.value_index[name]]) for name in chosen}
 
     # ------------------------------------------------------------------ moving

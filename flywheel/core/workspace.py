@@ -87,7 +87,7 @@ class Workspace:
         a["K"] = per_member(stages * max(layout.n_states, 1))
         a["C"] = per_member(layout.n_static)
         a["D"] = per_member(layout.n_discrete)
-        a["V"] = per_member(layout.n_values)
+        a["V"] = per_member(layout.n_values + layout.n_work)  # named values, then hidden arrays
         a["doff"] = np.zeros(max(layout.n_pipes, 1), dtype=np.int64)
         a["dydt"] = per_member(layout.n_states)
         a["bad_state"] = np.full(stride, -1, dtype=np.int64)
