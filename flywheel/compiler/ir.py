@@ -261,6 +261,8 @@ TIME_BUILTINS: dict[str, tuple[int, ...]] = {
     "step": (2,), "ramp": (2, 3), "Xramp": (2,), "pulse": (2,), "pulse_train": (4,), "Xpulse": (2,),
     "Xpulse_train": (3,),
 }  # fmt: skip
+# random distributions -> number of Vensim arguments (the last one is the stream ID)
+DISTRIBUTIONS = {"uniform01": 0, "uniform": 3, "normal": 5, "exponential": 5, "poisson": 6, "triangular": 6}
 LOOKUP_MODES = ("interpolate", "extrapolate", "backward", "forward", "raw")  # raw: data only at its own times
 
 
@@ -497,6 +499,7 @@ class Program:
     # arrays of lookups: key -> (index of the first element's table in ``tables``, shape)
     table_arrays: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # key -> the model's name, for named variables
+    random: bool = False  # some equation draws random numbers
 
     def shape_of(self, key: str) -> tuple[int, ...]:
         """The shape of any value node (``()`` for scalars)."""

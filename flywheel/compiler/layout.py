@@ -47,6 +47,7 @@ class Layout:
     # subscripted variables: name -> {"dims": [range names], "coords": [[elements] per range]}; their
     # elements appear everywhere else (value_names, param_slots ...) as "Name[a,b]"
     arrays: dict[str, dict] = field(default_factory=dict)
+    random: bool = False  # the model draws random numbers (RANDOM UNIFORM ...)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -212,6 +213,7 @@ def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) 
 
     layout.dynamic_time = any(c in analysis.dynamic_controls for c in CONTROLS if c != "initial_time")
     layout.has_discrete_state = bool(program.delay_fixed or program.samples or dynamic_delayn)
+    layout.random = program.random
     layout.static_value_rows = [
         value[k] + i for k in value if k in analysis.static or k in controls for i in range(size_of(shape(k)))
     ]

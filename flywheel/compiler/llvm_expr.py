@@ -36,6 +36,7 @@ from .ir import (
     Ref,
     Time,
     TimeCall,
+    literal_value,
 )
 from .llvm_support import (
     F64,
@@ -223,14 +224,21 @@ class ExprEmitter:
         zero, one = const(ty, 0.0), const(ty, 1.0)
         nan = const(ty, float("nan"))
         missing = self._emit(node.args[2])
+        fixed = literal_value(node.args[3])  # an action known when compiling: only what it needs
         action = self._emit(node.args[3])
+        true, false = ir.Constant(ir.IntType(1), 1), ir.Constant(ir.IntType(1), 0)
 
         def is_action(*codes: int) -> ir.Value:
+            if fixed is not None:
+                return true if fixed in codes else false
             flag = None
             for code in codes:
                 hit = b.fcmp_ordered("==", action, const(ty, float(code)))
                 flag = hit if flag is None else b.or_(flag, hit)
             return flag
+
+        def needed(*codes: int) -> bool:
+            return fixed is None or fixed in codes
 
         slots = {name: entry_alloca(b, ty) for name in ("sum", "prod", "min", "max", "count", "chosen")}
         starts = {"sum": 0.0, "prod": 1.0, "min": float("inf"), "max": float("-inf"), "count": 0.0, "chosen": 0.0}
@@ -243,17 +251,19 @@ class ExprEmitter:
             opened.append(loop)
         selection = self._emit(node.args[0])
         values = self._emit(node.args[1])
-        weighted = b.fmul(selection, values)
-        powered = b.call(self.builtins.intrinsic("pow", ty), [values, selection])
+        weighted = b.fmul(selection, values) if needed(0, 1, 2, 3, 4) else values
+        powered = b.call(self.builtins.intrinsic("pow", ty), [values, selection]) if needed(5) else values
         item = b.select(is_action(0, 1, 2, 3, 4), weighted, b.select(is_action(5), powered, values))
         selected = b.fcmp_unordered("!=", selection, zero)
         usable = b.and_(selected, b.fcmp_ordered("ord", item, item))
-        for name, combine in (("sum", b.fadd), ("prod", b.fmul)):
-            current = b.load(slots[name])
-            b.store(b.select(usable, combine(current, item), current), slots[name])
-        for name, order in (("min", "<"), ("max", ">")):
-            current = b.load(slots[name])
-            b.store(b.select(b.and_(usable, b.fcmp_ordered(order, item, current)), item, current), slots[name])
+        for name, combine, codes in (("sum", b.fadd, (0, 4, 6, 10)), ("prod", b.fmul, (1, 5, 7))):
+            if needed(*codes):
+                current = b.load(slots[name])
+                b.store(b.select(usable, combine(current, item), current), slots[name])
+        for name, order, codes in (("min", "<", (2, 8)), ("max", ">", (3, 9))):
+            if needed(*codes):
+                current = b.load(slots[name])
+                b.store(b.select(b.and_(usable, b.fcmp_ordered(order, item, current)), item, current), slots[name])
         b.store(b.fadd(b.load(slots["count"]), b.select(usable, one, zero)), slots["count"])
         b.store(b.fadd(b.load(slots["chosen"]), b.select(selected, one, zero)), slots["chosen"])
         for loop in reversed(opened):

@@ -508,7 +508,8 @@ class ModuleBuilder:
         given = {
             **fields, **bases, "lkx": b.gep(fields["lkx"], [shift], inbounds=True),
             "lky": b.gep(fields["lky"], [shift], inbounds=True), "width": i64(width), "lane": lane,
-            "lk_stride": fields["lk_stride"],
+            "lk_stride": fields["lk_stride"], "streams": b.gep(fields["streams"], [member], inbounds=True),
+            "seed": fields["seed"],
         }  # fmt: skip
         if states is not None:
             given["Y"] = states
@@ -798,7 +799,7 @@ _RUN_BLOCK_FIELDS = (
     "n", "d_rows", "ns", "times",
     "schedule", "k0", "k1", "final", "bt_a", "bt_b", "bt_c", "row_map", "n_row_map", "nsave",
     "cols", "ncols", "out", "out_member_stride", "out_col_stride", "out_t", "bad_state", "bad_state_time",
-    "bad_value", "bad_value_time", "member0", "init_first",
+    "bad_value", "bad_value_time", "member0", "init_first", "seed", "streams",
 )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from .llvm_support import F64P, I8P, I64, I64P, const, i64, load, load_lanes, st
 _VIEW = (
     ("P", F64P), ("ovm", I8P), ("lkx", F64P), ("lky", F64P), ("lko", I64P), ("lkn", I64P), ("ctl", F64P),
     ("Y", F64P), ("C", F64P), ("D", F64P), ("V", F64P), ("doff", I64P), ("width", I64), ("lane", I64),
-    ("lk_stride", I64),
+    ("lk_stride", I64), ("streams", I64P), ("seed", I64),
 )  # fmt: skip
 _ROWS = ("P", "Y", "YS", "K", "C", "D", "V", "dydt")  # per-member arrays, based per block
 

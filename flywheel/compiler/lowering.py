@@ -21,6 +21,7 @@ from ..errors import ModelError, UnsupportedConstructError
 from .external import ExternalData
 from .ir import (
     BUILTINS,
+    DISTRIBUTIONS,
     CONTROL_NAMES,
     TIME_BUILTINS,
     At,
@@ -49,6 +50,7 @@ from .ir import (
     Part,
     Phase,
     Program,
+    Random,
     Reduce,
     Ref,
     SampleIfTrue,
@@ -140,6 +142,7 @@ class Lowerer:
         self.context: Context = {}
         self.bound: list[tuple[int, int]] = []
         self._next_var = 0
+        self._sites = 0  # random call sites, numbered in model order (part of each draw's key)
 
     # ----------------------------------------------------------------- helpers
     def _new_key(self, hint: str, prefix: str = "h") -> str:
@@ -546,6 +549,10 @@ class Lowerer:
             return self._elmcount(raw_args)
         if name == "get_time_value":
             return self._get_time_value(raw_args, scope)
+        if name in _RANDOM:
+            return self._random(name, raw_args, scope)
+        if name == "random_pink_noise":
+            return self._pink_noise(raw_args, scope)
         if name == "vector_select":
             return self._vector_select(raw_args, scope)
         if name in _VECTOR_OPS:
@@ -733,6 +740,43 @@ class Lowerer:
             arg = self.lower(raw_args[0], scope)
         return Reduce(name, (arg,), loops)
 
+    def _draw(self, dist: str, args: tuple[Node, ...]) -> Random:
+        """A random draw at this call site, one per element of the equation's domain."""
+        self._sites += 1
+        self.program.random = True
+        return Random(dist, args, self._sites, tuple(v for v, _ in self.bound), self._domain_shape())
+
+    def _random(self, name: str, raw_args: list, scope: _Scope) -> Node:
+        dist = _RANDOM[name]
+        count = DISTRIBUTIONS[dist]
+        if len(raw_args) != count:
+            raise self.unsupported(f"{name.upper().replace('_', ' ')} with {len(raw_args)} arguments (it takes {count})")
+        return self._draw(dist, tuple(self.lower(a, scope) for a in raw_args))
+
+    def _pink_noise(self, raw_args: list, scope: _Scope) -> Node:
+        """RANDOM PINK NOISE(mean, std deviation, correlation time, stream): Vensim's (Ed Anderson's)
+        first-order filtered normal white noise, scaled so that its standard deviation does not depend
+        on TIME STEP or the correlation time; a hidden state starting at a normal draw."""
+        if len(raw_args) != 4:
+            raise self.unsupported(f"RANDOM PINK NOISE with {len(raw_args)} arguments (it takes 4)")
+        keys = [self._arg_key(self.lower(a, scope), hint) for a, hint in
+                zip(raw_args, ("mean", "sd", "tau", "stream"), strict=True)]  # fmt: skip
+        mean, sd, tau, stream = (self._ref_to(k) for k in keys)
+        standard = (Num(-6.0), Num(6.0), Num(0.0), Num(1.0), stream)
+        ratio = Binary("/", Control("time_step"), tau)
+        scale = Call("sqrt", (Binary("/", Binary("-", Num(2.0), ratio), ratio),))
+        white = Binary("+", mean, Binary("*", Binary("*", self._draw("normal", standard), sd), scale))
+        start = Binary("+", mean, Binary("*", sd, self._draw("normal", standard)))
+        shape = self._domain_shape() if (free_vars(white) or free_vars(start)) else ()
+        state = self._hidden_ref(self._new_key("pink_noise"), shape)
+        flow = Binary("/", Binary("-", white, state), tau)
+        if shape:
+            self.program.stocks.append(Stock(state.key, Each((flow,)), Each((start,)), None, False, shape,
+                                             self._domain_parts(flow, start)))  # fmt: skip
+        else:
+            self.program.stocks.append(Stock(state.key, flow, start))
+        return state
+
     def _get_time_value(self, raw_args: list, scope: _Scope) -> Node:
         """GET TIME VALUE(0, offset, 0): the current time plus the offset (PySD's one supported case;
         the others depend on the computer's clock or calendars)."""
@@ -852,6 +896,8 @@ class Lowerer:
 
 
 _TABLE_STRUCTURES = (ae.LookupsStructure, ae.GetLookupsStructure)
+_RANDOM = {"random_0_1": "uniform01", "random_uniform": "uniform", "random_normal": "normal",
+           "random_exponential": "exponential", "random_poisson": "poisson", "random_triangular": "triangular"}
 _VECTOR_REDUCTIONS = {"sum", "prod", "vmin", "vmax"}
 _VECTOR_OPS = {"vector_sort_order": (2,), "vector_rank": (2,), "vector_reorder": (2,), "invert_matrix": (1, 2)}
 

@@ -72,6 +72,7 @@ class Layout:
     decisions: tuple[str, ...]
     n_work: int
     arrays: dict[str, dict]
+    random: bool
 
     @classmethod
     def from_dict(cls, data: dict) -> Layout:

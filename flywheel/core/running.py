@@ -61,6 +61,7 @@ def prepared_workspace(spec: RunSpec, reuse: bool = False) -> Workspace:
     values, override = spec.vector
     space.set_params(values, override)
     space.set_tables(spec.table_set)
+    space.set_random(spec.seed)
     t = spec.time
     space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
     return space

@@ -173,6 +173,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     discrete = layout.has_discrete_state
     blocks = lockstep_ok(spec, table, tables) if lockstep is not False else False
     problems: list[tuple[int, int, float]] = []
+    streams = member_streams(table)
 
     def run_chunk(lo: int) -> None:
         hi = min(lo + chunk, n)
@@ -180,6 +181,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
         P, override = parameter_block(spec, table, lo, hi)
         space.set_params(P, override)
         space.set_tables(tables.rows(lo, hi, pad_to=space.stride))
+        space.set_random(spec.seed, streams[lo:hi])
         t = spec.time
         space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
         output = Output(values, out_t, row_map, cols, member0=lo)
@@ -221,6 +223,15 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     members = table.index if table.index is not None else np.arange(n)
     ensemble = EnsembleSpec(table, tuple(names), None if times is None else tuple(float(t) for t in kept))
     return Result(spec, names, kept, values, members=members, diverged=bad >= 0, ensemble=ensemble)
+
+
+def member_streams(table: MemberTable) -> np.ndarray:
+    """Each member's random stream: its label in the table (a whole number), else its position; so a
+    member run alone (``table.iloc[[k]]``) draws what it draws in the whole ensemble."""
+    index = table.index
+    if index is not None and len(index) and np.issubdtype(np.asarray(index).dtype, np.integer):
+        return np.asarray(index, dtype=np.int64)
+    return np.arange(table.n, dtype=np.int64)
 
 
 def lockstep_ok(spec: RunSpec, table: MemberTable, tables) -> bool:

@@ -194,10 +194,11 @@ class RunSpec:
     method: Method
     ivp: IvpOptions = field(default_factory=IvpOptions)
     strict: bool = False
+    seed: int = 0  # random draws (RANDOM UNIFORM ...): the same seed gives the same numbers
 
     def __reduce__(self):  # pickles by value (mapping proxies do not pickle); the model by its cache entry
         return (_rebuild_spec, (self.model, dict(self.params), dict(self.tables), dict(self.initial_values),
-                                self.time, self.method.name, self.ivp, self.strict))  # fmt: skip
+                                self.time, self.method.name, self.ivp, self.strict, self.seed))  # fmt: skip
 
     def replace(self, params: Mapping[str, Any] | None = None, **changes: Any) -> RunSpec:
         """A new specification with some settings changed (``params`` are merged), checked again."""
@@ -210,6 +211,7 @@ class RunSpec:
             "method": changes.pop("method", self.method),
             "strict": changes.pop("strict", self.strict),
             "ivp_options": changes.pop("ivp_options", self.ivp),
+            "seed": changes.pop("seed", self.seed),
         }
         initial = changes.pop("initial_values", self.initial_values)
         if changes:
@@ -246,12 +248,21 @@ class RunSpec:
                  f"{self.time.initial_time:g}..{self.time.final_time:g}"]  # fmt: skip
         if self.params:
             parts.append(", ".join(f"{k}={v:g}" for k, v in self.params.items()))
+        if self.model.layout.random:
+            parts.append(f"seed {self.seed}")
         return "; ".join(parts)
 
 
-def _rebuild_spec(model, params, tables, initial_values, time, method, ivp, strict) -> RunSpec:
+def _rebuild_spec(model, params, tables, initial_values, time, method, ivp, strict, seed=0) -> RunSpec:
     return RunSpec(model, MappingProxyType(params), MappingProxyType(tables), MappingProxyType(initial_values),
-                   time, find_method(method), ivp, strict)  # fmt: skip
+                   time, find_method(method), ivp, strict, seed)  # fmt: skip
+
+
+def check_seed(seed: Any, where: str) -> int:
+    """A seed is a whole number from 0 to 2**63 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
+        raise ParameterError(f"{where}: seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    return int(seed)
 
 
 def build_spec(
@@ -266,10 +277,12 @@ def build_spec(
     strict: bool = False,
     ivp_options: IvpOptions | None = None,
     where: str = "",
+    seed: int = 0,
 ) -> RunSpec:
     """Check everything a run is given, once, and freeze it."""
     where = where or model.path.name
     chosen = find_method(method)
+    seed = check_seed(seed, where)
     values: dict[str, float] = {}
     tables: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
     controls: dict[str, float] = {}
@@ -305,6 +318,11 @@ def build_spec(
             f"{where}: {chosen.name} is adaptive and this model has discrete state (DELAY FIXED, SAMPLE IF TRUE, "
             "a variable DELAY N time) or control variables that change during the run; use euler, rk2 or rk4"
         )
+    if not chosen.fixed_step and model.layout.random:
+        raise ParameterError(
+            f"{where}: {chosen.name} is adaptive and this model draws random numbers (a new draw at every time "
+            "the solver tries); use euler, rk2 or rk4"
+        )
     return RunSpec(
         model=model,
         params=MappingProxyType(values),
@@ -314,6 +332,7 @@ def build_spec(
         method=chosen,
         ivp=ivp_options or IvpOptions(),
         strict=strict,
+        seed=seed,
     )
 
 

@@ -47,7 +47,7 @@ def model_spec(model, params: dict, base: RunSpec) -> RunSpec:
     condition = (t.initial_time, dict(base.initial_values)) if base.initial_values else None
     return build_spec(
         model, params, initial_condition=condition, time_step=t.time_step, final_time=t.final_time,
-        saveper=t.saveper, method=base.method, strict=base.strict, ivp_options=base.ivp,
+        saveper=t.saveper, method=base.method, strict=base.strict, ivp_options=base.ivp, seed=base.seed,
     )  # fmt: skip
 
 
