@@ -11,6 +11,7 @@ cached compiled model is rebuilt when its data changes.
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def allowed_roots(model_path: Path, data_paths) -> list[Path]:
 def check_allowed(path: Path, roots: list[Path], where: str, variable: str) -> None:
     """A data file must lie inside the model's folder or a folder the caller allows."""
     if not any(path == root or root in path.parents for root in roots):
+        who = f"variable '{variable}'" if not variable.startswith("reading ") else "the model"
         raise ModelError(
-            f"{where}: variable '{variable}' reads '{path}', outside the model's folder; allow it with "
+            f"{where}: {who} reads '{path}', outside the model's folder; allow it with "
             "load_model(path, data_paths=[folder])"
         )
 
@@ -47,7 +49,7 @@ class ExternalData:
         self.where = model_path.name
         self.root = model_path.resolve().parent
         self.roots = allowed_roots(model_path, data_paths)
-        self.files: dict[str, str] = {}  # resolved path -> sha256 of its content
+        self.files: dict[str, str] = {}  # path relative to the model's folder -> sha256 of its content
 
     def resolve(self, name: str, variable: str) -> Path:
         name = str(name).strip()
@@ -60,8 +62,9 @@ class ExternalData:
         check_allowed(path, self.roots, self.where, variable)
         if not path.is_file():
             raise ModelError(f"{self.where}: variable '{variable}' reads '{name}', which does not exist ({path})")
-        if str(path) not in self.files:
-            self.files[str(path)] = file_digest(path)
+        relative = os.path.relpath(path, self.root)
+        if relative not in self.files:
+            self.files[relative] = file_digest(path)
         return path
 
     def _read(self, reader, variable: str, file: str):

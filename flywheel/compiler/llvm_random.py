@@ -261,10 +261,7 @@ def emit_random(mb: ModuleBuilder, view: View, node: Random, args: list[ir.Value
     draw = _Draw(mb, view)
     b = view.b
     streams = view["streams"]
-    if view.lanes:
-        stream = b.load(b.bitcast(streams, draw.ity.as_pointer()), align=8)
-    else:
-        stream = b.load(streams)
+    stream = b.load(b.bitcast(streams, draw.ity.as_pointer()), align=8) if view.lanes else b.load(streams)
     h = draw.mix(b.add(draw.splat_int(view["seed"]), draw.int_const(_GOLDEN)))
     h = draw.absorb(h, stream)
     h = draw.absorb(h, draw.int_const(node.site))

@@ -57,7 +57,7 @@ class _Lane:
 
 def emit_vector_op(code: ArrayCode, view: View, op: VectorOp, values: dict, expr: ExprEmitter, src) -> None:
     emit = {"vector_sort_order": _sort_order, "vector_rank": _rank, "vector_reorder": _reorder,
-            "invert_matrix": _invert}[op.op]  # fmt: skip
+            "invert_matrix": _invert, "allocate_by_priority": _allocate}[op.op]  # fmt: skip
     for key in op.args:  # scalar arguments are resolved before the loops
         if not code.mb.shape(key):
             code.mb._value(values, expr, key)
@@ -167,3 +167,129 @@ def _invert(lane: _Lane, op: VectorOp) -> None:
                                 at(matrix, r, j))  # fmt: skip
         with for_range(b, i64(0), i64(nn), "out") as k:
             lane.put(op.key, b.add(base, k), load(b, ident, k))
+
+
+def _allocate(lane: _Lane, op: VectorOp) -> None:
+    """ALLOCATE BY PRIORITY along the last dimension, PySD's algorithm (``allocation._allocate_by_priority_1d``):
+    the supply flows to the targets in order of priority, each target's share proportional to its
+    request, the next target starting once the one before has received (priority gap / width) of its
+    request; targets stop at their request."""
+    b = lane.b
+    blocks, n = _blocks(op, 1)
+    request_key, priority_key, width_key, supply_key = op.args
+    arrays = {name: entry_alloca(b, ir.ArrayType(F64, n)) for name in ("r", "p", "d", "o", "s")}
+    flags = entry_alloca(b, ir.ArrayType(I64, n))
+    order = entry_alloca(b, ir.ArrayType(I64, n))
+
+    def cell(name, k):
+        base = flags if name == "a" else order if name == "ord" else arrays[name]
+        return b.gep(base, [i64(0), k], inbounds=True)
+
+    fabs = lane.code.mb.builtins.intrinsic("fabs")
+    zero = f64(0.0)
+    with for_range(b, i64(0), i64(blocks), "blk") as block:
+        base = b.mul(block, i64(n))
+        width = lane.get(width_key, base)
+        supply_slot = entry_alloca(b, F64)
+        b.store(lane.get(supply_key, base), supply_slot)
+        total = entry_alloca(b, F64)
+        b.store(zero, total)
+        with for_range(b, i64(0), i64(n), "sum") as i:
+            b.store(b.fadd(b.load(total), lane.get(request_key, b.add(base, i))), total)
+        everything = b.fcmp_ordered(">=", b.load(supply_slot), b.load(total))
+        nothing = b.fcmp_ordered("==", b.load(supply_slot), zero)
+        with b.if_else(b.or_(everything, nothing)) as (simple, general):
+            with simple, for_range(b, i64(0), i64(n), "all") as i:
+                request = lane.get(request_key, b.add(base, i))
+                lane.put(op.key, b.add(base, i), b.select(everything, request, zero))
+            with general:
+                _allocate_general(lane, op, base, n, width, supply_slot, cell, fabs)
+
+
+def _allocate_general(lane: _Lane, op: VectorOp, base, n: int, width, supply_slot, cell, fabs) -> None:
+    b = lane.b
+    request_key, priority_key = op.args[:2]
+    zero, one, nan = f64(0.0), f64(1.0), f64(float("nan"))
+    count = entry_alloca(b, I64)  # targets with a request, sorted by priority (highest first, ties in order)
+    b.store(i64(0), count)
+    with for_range(b, i64(0), i64(n), "cnt") as i:
+        positive = b.fcmp_unordered("!=", lane.get(request_key, b.add(base, i)), zero)
+        b.store(b.add(b.load(count), b.zext(positive, I64)), count)
+    m = b.load(count)
+    with for_range(b, i64(0), i64(n), "rank") as i:
+        mine_request = lane.get(request_key, b.add(base, i))
+        with b.if_then(b.fcmp_unordered("!=", mine_request, zero)):
+            mine = lane.get(priority_key, b.add(base, i))
+            place = entry_alloca(b, I64)
+            b.store(i64(0), place)
+            with for_range(b, i64(0), i64(n), "cmp") as j:
+                other = lane.get(priority_key, b.add(base, j))
+                counts = b.fcmp_unordered("!=", lane.get(request_key, b.add(base, j)), zero)
+                before = b.or_(b.fcmp_ordered(">", other, mine),
+                               b.and_(b.fcmp_ordered("==", other, mine), b.icmp_signed("<", j, i)))  # fmt: skip
+                b.store(b.add(b.load(place), b.zext(b.and_(counts, before), I64)), place)
+            k = b.load(place)
+            b.store(i, cell("ord", k))
+            b.store(mine_request, cell("r", k))
+            b.store(mine, cell("p", k))
+            b.store(zero, cell("o", k))
+            b.store(i64(0), cell("a", k))
+    b.store(i64(1), cell("a", i64(0)))
+    with for_range(b, i64(0), m, "dist") as k:  # distances: min((p[k] - p[k+1]) / width, 1) * r[k]
+        nxt = b.add(k, i64(1))
+        last = b.icmp_signed("==", nxt, m)
+        gap = b.fdiv(b.fsub(b.load(cell("p", k)), b.load(cell("p", b.select(last, k, nxt)))), width)
+        gap = b.select(b.fcmp_ordered("<", gap, one), gap, one)
+        b.store(b.select(last, nan, b.fmul(gap, b.load(cell("r", k)))), cell("d", k))
+    current = entry_alloca(b, I64)
+    b.store(i64(0), current)
+    rounds = entry_alloca(b, I64)
+    b.store(i64(0), rounds)
+    fn = b.function
+    head, body, done = (fn.append_basic_block(name) for name in ("alloc.head", "alloc.body", "alloc.done"))
+    b.branch(head)
+    b.position_at_end(head)
+    going = b.and_(b.fcmp_ordered(">", b.load(supply_slot), zero), b.icmp_signed("<", b.load(rounds), b.mul(m, i64(4))))
+    b.cbranch(going, body, done)
+    b.position_at_end(body)
+    b.store(b.add(b.load(rounds), i64(1)), rounds)
+    share = entry_alloca(b, F64)
+    b.store(zero, share)
+    with for_range(b, i64(0), m, "act") as k:
+        active = b.sitofp(b.load(cell("a", k)), F64)
+        b.store(b.fadd(b.load(share), b.fmul(b.load(cell("r", k)), active)), share)
+    top = entry_alloca(b, F64)
+    b.store(nan, top)
+    with for_range(b, i64(0), m, "top") as k:
+        slope = b.fdiv(b.fmul(b.load(cell("r", k)), b.sitofp(b.load(cell("a", k)), F64)), b.load(share))
+        b.store(slope, cell("s", k))
+        reach = b.fdiv(b.fsub(b.load(cell("r", k)), b.load(cell("o", k))), slope)
+        is_active = b.icmp_signed("!=", b.load(cell("a", k)), i64(0))
+        smaller = b.or_(b.fcmp_unordered("uno", b.load(top), b.load(top)), b.fcmp_ordered("<", reach, b.load(top)))
+        b.store(b.select(b.and_(is_active, smaller), reach, b.load(top)), top)
+    c = b.load(current)
+    start = b.fdiv(b.fsub(b.load(cell("d", c)), b.load(cell("o", c))), b.load(cell("s", c)))
+    dx = b.load(top)
+
+    def nanmin(a, x):
+        return b.select(b.fcmp_unordered("uno", a, a), x, b.select(b.fcmp_ordered("<", x, a), x, a))
+
+    dx = nanmin(dx, start)
+    dx = nanmin(dx, b.load(supply_slot))
+    with for_range(b, i64(0), m, "give") as k:
+        b.store(b.fadd(b.load(cell("o", k)), b.fmul(b.load(cell("s", k)), dx)), cell("o", k))
+    close = b.fcmp_ordered("<=", b.call(fabs, [b.fsub(dx, start)]),
+                           b.fadd(f64(1e-16), b.fmul(f64(1e-10), b.call(fabs, [start]))))  # fmt: skip
+    with b.if_then(b.and_(close, b.icmp_signed("<", b.add(c, i64(1)), m))):
+        b.store(b.add(c, i64(1)), current)
+        b.store(i64(1), cell("a", b.add(c, i64(1))))
+    with b.if_then(b.fcmp_ordered("==", dx, b.load(top))), for_range(b, i64(0), m, "full") as k:
+        reached = b.fcmp_ordered("==", b.load(cell("o", k)), b.load(cell("r", k)))
+        b.store(b.select(reached, i64(0), b.load(cell("a", k))), cell("a", k))
+    b.store(b.fsub(b.load(supply_slot), dx), supply_slot)
+    b.branch(head)
+    b.position_at_end(done)
+    with for_range(b, i64(0), i64(n), "zero") as i:
+        lane.put(op.key, b.add(base, i), zero)
+    with for_range(b, i64(0), m, "back") as k:
+        lane.put(op.key, b.add(base, b.load(cell("ord", k))), b.load(cell("o", k)))

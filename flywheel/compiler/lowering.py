@@ -21,8 +21,8 @@ from ..errors import ModelError, UnsupportedConstructError
 from .external import ExternalData
 from .ir import (
     BUILTINS,
-    DISTRIBUTIONS,
     CONTROL_NAMES,
+    DISTRIBUTIONS,
     TIME_BUILTINS,
     At,
     Aux,
@@ -84,7 +84,6 @@ _UNSUPPORTED_STRUCTURES = {
     ae.GetDataStructure: "GET DATA inside an expression",
     ae.GetConstantsStructure: "GET CONSTANTS inside an expression",
     ae.AllocateAvailableStructure: "ALLOCATE AVAILABLE",
-    ae.AllocateByPriorityStructure: "ALLOCATE BY PRIORITY",
 }
 
 
@@ -777,6 +776,22 @@ class Lowerer:
             self.program.stocks.append(Stock(state.key, flow, start))
         return state
 
+    def _allocate_by_priority(self, node: ae.AllocateByPriorityStructure, scope: _Scope) -> Node:
+        """ALLOCATE BY PRIORITY(request[..., last], priority[..., last], size, width, supply): along the
+        equation's last subscript (the request's), as PySD."""
+        if not self.bound:
+            raise self.unsupported("ALLOCATE BY PRIORITY outside a subscripted equation")
+        request = self.lower(node.request, scope)
+        last_var = self.bound[-1][0]
+        if not (isinstance(request, Ref) and request.index and isinstance(request.index[-1], Over)
+                and request.index[-1].var == last_var):  # fmt: skip
+            raise self.unsupported("ALLOCATE BY PRIORITY whose request is not subscripted by the equation's last subscript")
+        keys = (self._arg_key(request, "request"), self._arg_key(self.lower(node.priority, scope), "priority"),
+                self._arg_key(self.lower(node.width, scope), "width"), self._arg_key(self.lower(node.supply, scope), "supply"))
+        key = self._new_key("allocate")
+        self.program.vector_ops.append(VectorOp(key, "allocate_by_priority", keys, self._domain_shape()))
+        return self._hidden_ref(key, self._domain_shape())
+
     def _get_time_value(self, raw_args: list, scope: _Scope) -> Node:
         """GET TIME VALUE(0, offset, 0): the current time plus the offset (PySD's one supported case;
         the others depend on the computer's clock or calendars)."""
@@ -995,4 +1010,5 @@ _HANDLERS: dict[type, Callable] = {
     ae.InitialStructure: Lowerer._initial,
     ae.TrendStructure: Lowerer._trend,
     ae.ForecastStructure: Lowerer._forecast,
+    ae.AllocateByPriorityStructure: Lowerer._allocate_by_priority,
 }

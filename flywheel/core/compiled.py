@@ -193,11 +193,13 @@ _LOADED_MAX = 16
 _LOADED_LOCK = threading.Lock()
 
 
-def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
+def load_compiled(path: str | Path, *, use_cache: bool = True, data_paths=None) -> CompiledModel:
     """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it, or load it from the cache.
 
     The file is hashed on every call: a changed file is a new key and is compiled again. The last few
-    models are kept in memory by that key (and path), so loading one file again is instant."""
+    models are kept in memory by that key (and path), so loading one file again is instant. Data files
+    the model reads (GET DATA ...) must lie in the model's folder or in ``data_paths``; a cached model
+    whose data files changed is compiled again."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
@@ -205,10 +207,11 @@ def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
     if use_cache:
         with _LOADED_LOCK:
             loaded = _LOADED.get((key, str(path)))
-            if loaded is not None:
+        if loaded is not None and _data_current(loaded.meta, path, data_paths):
+            with _LOADED_LOCK:
                 _LOADED.move_to_end((key, str(path)))
-                return loaded
-    model = _load(path, key, use_cache)
+            return loaded
+    model = _load(path, key, use_cache, data_paths)
     if use_cache:
         with _LOADED_LOCK:
             _LOADED[(key, str(path))] = model
@@ -217,9 +220,27 @@ def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
     return model
 
 
-def _load(path: Path, key: str, use_cache: bool) -> CompiledModel:
+def _data_current(meta: dict, path: Path, data_paths) -> bool:
+    """Whether the data files a compiled model read are unchanged; refuses files outside the model's
+    folder that the caller has not allowed (``data_paths``)."""
+    from ..compiler.external import allowed_roots, check_allowed, file_digest
+
+    files = meta.get("external_files") or {}
+    roots = allowed_roots(path, data_paths)
+    for name, digest in files.items():  # names relative to the model's folder
+        file = (roots[0] / name).resolve()
+        check_allowed(file, roots, path.name, f"reading {name}")
+        if not file.is_file() or file_digest(file) != digest:
+            return False
+    return True
+
+
+def _load(path: Path, key: str, use_cache: bool, data_paths=None) -> CompiledModel:
     host = host_fingerprint()
     meta = cache.read_meta(key) if use_cache else None
+    if meta is not None and not _data_current(meta, path, data_paths):
+        meta = None  # its data changed: compile again, into a fresh entry
+        cache.remove(key)
     if meta is not None:
         code = cache.read_object(key, host, "base")
         if code is None:
@@ -231,7 +252,7 @@ def _load(path: Path, key: str, use_cache: bool) -> CompiledModel:
             return CompiledModel(path, key, meta, code)
     from ..compiler import compile_model
 
-    artifacts = compile_model(path)
+    artifacts = compile_model(path, data_paths)
     files = {
         "meta.json": json.dumps(artifacts.meta).encode(),
         "base.ll": artifacts.ir_text.encode(),

@@ -235,6 +235,9 @@ class Model:
         return (Model, (self.compiled,))
 
 
-def load_model(path: str | Path, *, cache: bool = True) -> Model:
-    """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it (cached on disk)."""
-    return Model(load_compiled(path, use_cache=cache))
+def load_model(path: str | Path, *, cache: bool = True, data_paths: Sequence[str | Path] | None = None) -> Model:
+    """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it (cached on disk).
+
+    Data files the model reads (GET DATA, GET LOOKUPS, GET CONSTANTS) are read relative to the model
+    file and only from its folder, unless ``data_paths`` names further folders the caller allows."""
+    return Model(load_compiled(path, use_cache=cache, data_paths=data_paths))
