@@ -2,8 +2,8 @@
 
 Used by ``bench_subscripts.py``: ``python benchmarks/make_subscripted_model.py 1000 out.mdl``. Every
 construct a regional model typically uses: arrays of 1 and 2 dimensions, array constants, subscripts
-as numbers, SUM over a dimension, a lookup per element, SMOOTH and DELAY1 over arrays, MIN, an INTEG of
-two dimensions, and scalar aggregates."""
+as numbers, SUM over a dimension, lookups evaluated per element, SMOOTH and DELAY1 over arrays, MIN,
+MODULO, an INTEG of two dimensions, and scalar aggregates."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def model_text(n_regions: int) -> str:
     body = f"Region: {regions}\n\t~\t~\t|\n\nProduct: Basic, Standard, Premium\n\t~\t~\t|\n\n"
     body += equation("Product Share[Product]", "0.5, 0.3, 0.2", "dmnl")
     body += equation("Capacity[Region]", "100 + 50 * MODULO(Region, 7)", "units/month")
-    body += equation("Seasonality[Region]", "1 + 0.2 * SIN(6.28318 * (Time + Region / 10) / 12)", "dmnl")
+    body += ("Seasonality Table(\n\t[(0,0)-(12,2)],(0,1),(3,1.2),(6,1),(9,0.8),(12,1))\n\t~\tdmnl\n\t~\t\n\t|\n\n")
+    body += equation("Seasonality[Region]", "Seasonality Table(MODULO(Time + Region / 10, 12))", "dmnl")
     body += equation("Demand[Region, Product]", "Capacity[Region] * Product Share[Product] * Seasonality[Region] * "
                      "Price Effect[Region]", "units/month")  # fmt: skip
     body += equation("Production[Region, Product]", "MIN(Demand[Region, Product], Capacity[Region] * "

@@ -59,6 +59,13 @@ class ArrayCode:
         if named is not None and (where, base) != ("V", named):
             view.put(value, "V", b.add(i64(named), row))
 
+    def _scalars(self, values: dict, expr: ExprEmitter, *keys: str) -> None:
+        """Resolve scalar arguments before a loop over elements (a value loaded on first use inside the
+        loop would not be visible after it)."""
+        for key in keys:
+            if not self.mb.shape(key):
+                self.mb._value(values, expr, key)
+
     def _argument(self, view: View, key: str, element: ir.Value, values: dict, expr: ExprEmitter, src=None) -> ir.Value:
         """An argument of a stateful array builtin: its element, or the scalar itself."""
         if self.mb.shape(key):
@@ -208,6 +215,7 @@ class ArrayCode:
 
     def _chain_init(self, view: View, chain: Chain, values: dict, expr: ExprEmitter, dt) -> None:
         mb = self.mb
+        self._scalars(values, expr, chain.input, chain.time, chain.initial)
         b = view.b
         size = size_of(chain.shape)
         if chain.kind == "smooth":
@@ -248,6 +256,7 @@ class ArrayCode:
     def _chain_outputs(self, view: View, chain: Chain, values: dict, expr: ExprEmitter, src) -> None:
         """Each element's output into the chain's rows: the last stage (over the delay time for delays)."""
         mb = self.mb
+        self._scalars(values, expr, chain.time)
         b = view.b
         size = size_of(chain.shape)
 
@@ -271,6 +280,7 @@ class ArrayCode:
 
     def chain_derivatives(self, view: View, chain: Chain, src, dst, values: dict, expr: ExprEmitter) -> None:
         mb = self.mb
+        self._scalars(values, expr, chain.input, chain.time)
         b = view.b
         size = size_of(chain.shape)
         with for_range(b, i64(0), i64(size), "dch") as e:
@@ -300,6 +310,7 @@ class ArrayCode:
 
     def capture_delayn(self, view: View, chain: Chain, values: dict, expr: ExprEmitter, src) -> None:
         b = view.b
+        self._scalars(values, expr, chain.time)
         tnow = self.mb.s.discrete[f"{chain.key}:tnow"]
         with for_range(b, i64(0), i64(size_of(chain.shape)), "cap") as e:
             view.put(self._argument(view, chain.time, e, values, expr, src), "D", b.add(i64(tnow), e))
@@ -318,6 +329,7 @@ class ArrayCode:
     # ------------------------------------------------------------------ SAMPLE IF TRUE
     def _sample(self, view: View, sample: SampleIfTrue, values: dict, expr: ExprEmitter, src, init: bool) -> None:
         b = view.b
+        self._scalars(values, expr, sample.condition, sample.input, sample.initial if init else sample.input)
         state = self.mb.s.discrete[f"{sample.key}:state"]
         with for_range(b, i64(0), i64(size_of(sample.shape)), "smp") as e:
             if init:
@@ -331,6 +343,7 @@ class ArrayCode:
 
     def capture_sample(self, view: View, sample: SampleIfTrue, values: dict, expr: ExprEmitter, src) -> None:
         b = view.b
+        self._scalars(values, expr, sample.condition, sample.input)
         rows = {part: self.mb.s.discrete[f"{sample.key}:{part}"] for part in ("in", "cond")}
         with for_range(b, i64(0), i64(size_of(sample.shape)), "cap") as e:
             view.put(self._argument(view, sample.input, e, values, expr, src), "D", b.add(i64(rows["in"]), e))
@@ -348,6 +361,7 @@ class ArrayCode:
     def _fixed_init(self, view: View, fixed, values: dict, expr: ExprEmitter, dt) -> None:
         """One pipeline per element (see ``ModuleBuilder._delay_fixed_init``)."""
         mb = self.mb
+        self._scalars(values, expr, fixed.time, fixed.initial)
         b = view.b
         s = mb.s
         with for_range(b, i64(0), i64(size_of(fixed.shape)), "fix") as e:
@@ -365,6 +379,7 @@ class ArrayCode:
 
     def capture_fixed(self, view: View, fixed, values: dict, expr: ExprEmitter, src) -> None:
         b = view.b
+        self._scalars(values, expr, fixed.input)
         row = self.mb.s.discrete[f"{fixed.key}:in"]
         with for_range(b, i64(0), i64(size_of(fixed.shape)), "cap") as e:
             view.put(self._argument(view, fixed.input, e, values, expr, src), "D", b.add(i64(row), e))

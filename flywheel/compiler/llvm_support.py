@@ -22,6 +22,7 @@ I8P = I8.as_pointer()
 
 SMALL_VENSIM = 1e-6  # what Vensim treats as zero (PySD's SMALL_VENSIM)
 TIME_RPREC = 1e-5  # relative precision PySD uses for the final time and the save times
+SELECT_POINTS = 24  # lookups of up to this many points pick their segment by selects in vectors of members
 LOOKUP_MODE_CODES = {"interpolate": 0, "extrapolate": 1, "backward": 2, "forward": 3, "raw": 4}
 
 
@@ -387,7 +388,14 @@ class Builtins:
             return out
 
         hi = b.add(count, ir.Constant(ity, [1] * lanes))
-        x_lo, y_lo, x_hi, y_hi = gather(xs, count), gather(ys, count), gather(xs, hi), gather(ys, hi)
+        if n <= SELECT_POINTS:  # small tables: pick each segment's points with selects, no gathers
+            x_lo, y_lo, x_hi, y_hi = point(xs, 0), point(ys, 0), point(xs, 1), point(ys, 1)
+            for k in range(1, last):
+                here = b.icmp_signed("==", count, ir.Constant(ity, [k] * lanes))
+                x_lo, y_lo = b.select(here, point(xs, k), x_lo), b.select(here, point(ys, k), y_lo)
+                x_hi, y_hi = b.select(here, point(xs, k + 1), x_hi), b.select(here, point(ys, k + 1), y_hi)
+        else:
+            x_lo, y_lo, x_hi, y_hi = gather(xs, count), gather(ys, count), gather(xs, hi), gather(ys, hi)
         if code == LOOKUP_MODE_CODES["backward"]:
             inner = y_lo
         elif code == LOOKUP_MODE_CODES["forward"]:
