@@ -284,3 +284,21 @@ def test_cli_refuses_a_bad_subscript_with_exit_2(cli, tmp_path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("flywheel: bad.mdl:") and "did you mean 'Region'" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_cli_describes_and_runs_a_subscripted_model(cli, tmp_path) -> None:
+    path = write_model(tmp_path, TRADE, name="trade.mdl", final=10, dt=0.25)
+    described = cli("describe", path)
+    assert described.returncode == 0, described.stderr
+    assert "Capacity[Region]" in described.stdout and "10..30" in described.stdout
+    scenario = tmp_path / "more.toml"
+    scenario.write_text('title = "More capacity"\nmodel = "trade.mdl"\n\n[parameters]\n"Capacity[north]" = 40\n')
+    ran = cli("run", scenario, "-o", tmp_path / "out")
+    assert ran.returncode == 0, ran.stderr
+    csv = (tmp_path / "out" / "more.csv").read_text()
+    assert "Inventory[North,Small]" in csv.splitlines()[0]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "Bad"\nmodel = "trade.mdl"\n\n[parameters]\n"Capacity[West]" = 40\n')
+    refused = cli("run", bad, "-o", tmp_path / "out2")
+    assert refused.returncode == 2 and "'West' is not an element of 'Region'" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "out2").exists()

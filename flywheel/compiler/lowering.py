@@ -699,23 +699,30 @@ class Lowerer:
         return Binary("*", inp, Binary("+", Num(1.0), Binary("*", change, horizon)))
 
     # ----------------------------------------------------------------- vector functions
-    def _bang_ranges(self, node) -> list[str]:
-        """The ``range!`` names an argument uses (outside nested vector functions), in order."""
+    def _bang_ranges(self, node, every_free_range: bool = False) -> list[str]:
+        """The ``range!`` names an argument uses (outside nested vector functions), in order; with
+        ``every_free_range`` (XMILE's one-argument MIN/MAX) every range the equation does not bind."""
+
+        def wanted(sub: str) -> bool:
+            if sub in found or sub in self.context:
+                return False
+            return sub.endswith("!") or (every_free_range and sub in self.subs.ranges)
+
         found: list[str] = []
         stack = [node]
         while stack:
             current = stack.pop()
             if isinstance(current, ae.ReferenceStructure):
                 for sub in (current.subscripts.subscripts if current.subscripts else []):
-                    if sub.endswith("!") and sub not in found and sub not in self.context:
+                    if wanted(sub):
                         found.append(sub)
                 continue
             if isinstance(current, ae.CallStructure):
                 function = current.function.reference
-                if function in _VECTOR_REDUCTIONS or function == "vector_select":
+                if function in _VECTOR_REDUCTIONS or function in ("vector_select", "vmin_xmile", "vmax_xmile"):
                     continue
                 for sub in (current.function.subscripts.subscripts if current.function.subscripts else []):
-                    if sub.endswith("!") and sub not in found and sub not in self.context:
+                    if wanted(sub):
                         found.append(sub)
                 stack.extend(reversed(list(current.arguments)))
                 continue
@@ -729,10 +736,13 @@ class Lowerer:
         return found
 
     def _reduction(self, name: str, raw_args: list, scope: _Scope) -> Node:
-        """SUM, PROD, VMIN, VMAX over the ``range!`` dimensions of the argument."""
+        """SUM, PROD, VMIN, VMAX over the ``range!`` dimensions of the argument (XMILE's MIN and MAX of
+        one array: over all of its dimensions)."""
         if len(raw_args) != 1:
             raise self.unsupported(f"{name.upper()} with {len(raw_args)} arguments")
-        ranges = self._bang_ranges(raw_args[0])
+        xmile = name.endswith("_xmile")
+        name = name.removesuffix("_xmile")
+        ranges = self._bang_ranges(raw_args[0], every_free_range=xmile)
         if not ranges:  # PySD: a vector function of a value without '!' ranges is that value
             return self.lower(raw_args[0], scope)
         with self._binding(ranges) as loops:
@@ -913,7 +923,7 @@ class Lowerer:
 _TABLE_STRUCTURES = (ae.LookupsStructure, ae.GetLookupsStructure)
 _RANDOM = {"random_0_1": "uniform01", "random_uniform": "uniform", "random_normal": "normal",
            "random_exponential": "exponential", "random_poisson": "poisson", "random_triangular": "triangular"}
-_VECTOR_REDUCTIONS = {"sum", "prod", "vmin", "vmax"}
+_VECTOR_REDUCTIONS = {"sum", "prod", "vmin", "vmax", "vmin_xmile", "vmax_xmile"}
 _VECTOR_OPS = {"vector_sort_order": (2,), "vector_rank": (2,), "vector_reorder": (2,), "invert_matrix": (1, 2)}
 
 
