@@ -302,3 +302,33 @@ def test_cli_describes_and_runs_a_subscripted_model(cli, tmp_path) -> None:
     refused = cli("run", bad, "-o", tmp_path / "out2")
     assert refused.returncode == 2 and "'West' is not an element of 'Region'" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "out2").exists()
+
+
+STATEFUL = {
+    "smooth": "SMOOTH3I({x}, {t}, 5)",
+    "delay": "DELAY3({x}, {t})",
+    "delay n, its time changing": "DELAY N({x}, {t} * (1 + STEP(1, 5)), 0, 3)",
+    "delay fixed": "DELAY FIXED({x}, {t}, 1)",
+    "sample": "SAMPLE IF TRUE(MODULO(Time, {t}) < 1, {x}, 0)",
+    "trend": "TREND({x}, {t}, 0.1)",
+    "forecast": "FORECAST({x}, {t}, 2)",
+    "initial": "INITIAL({x} * 2)",
+    "stock": "INTEG(5 - {x}, 3)",
+}
+
+
+@pytest.mark.parametrize("kind", list(STATEFUL))
+def test_stateful_builtins_over_arrays_equal_their_scalar_copies(tmp_path, kind) -> None:
+    """Each element of an array builtin behaves exactly like the scalar builtin on that element."""
+    formula = STATEFUL[kind]
+    body = (subscript("d", "A, B, C") + equation("X[d]", "1 + Time * d") + equation("T[d]", "2, 3, 4")
+            + equation("Out[d]", formula.format(x="X[d]", t="T[d]")))  # fmt: skip
+    scalars = "".join(
+        equation(f"X{i}", f"1 + Time * {i}") + equation(f"T{i}", str(t))
+        + equation(f"Out{i}", formula.format(x=f"X{i}", t=f"T{i}"))
+        for i, t in ((1, 2), (2, 3), (3, 4))
+    )  # fmt: skip
+    ours = flywheel.load_model(write_model(tmp_path, body, name="array.mdl", final=12, dt=0.5), cache=False).run()
+    reference = flywheel.load_model(write_model(tmp_path, scalars, name="scalar.mdl", final=12, dt=0.5), cache=False).run()
+    for i, element in ((1, "A"), (2, "B"), (3, "C")):
+        assert np.array_equal(ours[f"Out[{element}]"].to_numpy(), reference[f"Out{i}"].to_numpy()), element

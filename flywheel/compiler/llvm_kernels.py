@@ -698,8 +698,9 @@ class ModuleBuilder:
         put_members(b.load(when_slot), f["bad_state_time"])
         for stock in self.p.stocks:
             if stock.non_negative:
-                i = self.s.state[stock.key]
-                put_row(self.builtins.call(b, "max", row(base["Y"], i), const(vty, 0.0)), base["Y"], i)
+                first = self.s.state[stock.key]
+                with for_range(b, i64(first), i64(first + size_of(stock.shape)), "nn") as i:
+                    put_row(self.builtins.call(b, "max", row(base["Y"], i), const(vty, 0.0)), base["Y"], i)
         if self.p.delay_fixed or self.p.samples or self.discrete_delayn:
             with for_range(b, i64(0), i64(width), "disc") as j:
                 view = View(b, dict(zip([n for n, _ in _VIEW], view_args(j), strict=True)))

@@ -88,11 +88,12 @@ class SubscriptSpace:
         context: Context = {}
         loops = []
         for var, ((range_name, elements), final) in enumerate(zip(coords.items(), dims.elements, strict=True)):
-            missing = [e for e in elements if e not in final]
+            where = _positions(final)
+            missing = [e for e in elements if e not in where]
             if missing:
                 raise ModelError(f"{self.where}: variable '{name}': element {missing[0]!r} is not in its range")
             context[range_name] = (var, tuple(elements))
-            loops.append((var, tuple(elements), tuple(final.index(e) for e in elements)))
+            loops.append((var, tuple(elements), tuple(where[e] for e in elements)))
         skip: set[tuple[int, ...]] = set()
         for excepted in component.subscripts[1]:
             self._check_known(excepted, name)
@@ -133,13 +134,14 @@ class SubscriptSpace:
             if len(elements) == len(original):
                 to_original = list(range(len(elements)))  # equal length: positional, as PySD
             else:
-                absent = [e for e in elements if e not in original]
+                where = _positions(original)
+                absent = [e for e in elements if e not in where]
                 if absent:
                     raise ModelError(
                         f"{self.where}: variable '{name}' refers to '{variable}[{range_name}]', but '{absent[0]}' is not "
                         f"one of its elements (allowed: {', '.join(original[:12])})"
                     )
-                to_original = [original.index(e) for e in elements]
+                to_original = [where[e] for e in elements]
             bound = range_name
             if bound not in context and not bound.endswith("!"):
                 for mapped in self.mapping.get(range_name, []):
@@ -153,13 +155,14 @@ class SubscriptSpace:
                 )
             var, loop_elements = context[bound]
             if bound == range_name:
-                absent = [e for e in loop_elements if e not in elements]
+                where = _positions(elements)
+                absent = [e for e in loop_elements if e not in where]
                 if absent:
                     raise ModelError(
                         f"{self.where}: variable '{name}': element '{absent[0]}' of '{range_name}' is not in "
                         f"'{variable}[{range_name}]'"
                     )
-                along = [elements.index(e) for e in loop_elements]
+                along = [where[e] for e in loop_elements]
             else:  # a mapping: position by position
                 if len(loop_elements) != len(elements):
                     raise ModelError(
@@ -192,7 +195,8 @@ class SubscriptSpace:
             for i, element in enumerate(elements, start=1):
                 values[clean_reference(element)] = (None, (float(i),))
             for sub in subranges:
-                values[clean_reference(sub)] = (sub, tuple(float(elements.index(e) + 1) for e in self.ranges[sub]))
+                where = _positions(elements)
+                values[clean_reference(sub)] = (sub, tuple(float(where[e] + 1) for e in self.ranges[sub]))
         return values
 
     def as_value(self, reference: str, context: Context, name: str):
@@ -210,7 +214,8 @@ class SubscriptSpace:
             )
         var, loop_elements = context[range_name]
         elements = self.ranges[range_name]
-        table = tuple(numbers[elements.index(e)] for e in loop_elements)
+        where = _positions(elements)
+        table = tuple(numbers[where[e]] for e in loop_elements)
         return LoopValue((var,), (len(table),), table)
 
     # ------------------------------------------------------------------ checks
@@ -222,6 +227,14 @@ class SubscriptSpace:
             close = difflib.get_close_matches(bare, list(self.ranges) + sorted(self.elements), n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise ModelError(f"{self.where}: variable '{name}' uses the subscript {bare!r}, which is not defined{hint}")
+
+
+def _positions(elements) -> dict[str, int]:
+    """Element -> its position (the first, as list.index gives)."""
+    where: dict[str, int] = {}
+    for i, element in enumerate(elements):
+        where.setdefault(element, i)
+    return where
 
 
 def _product(axes: list[list[int]]) -> list[tuple[int, ...]]:
