@@ -107,3 +107,15 @@ def test_cli_reports_a_missing_data_file_with_exit_2(cli, tmp_path) -> None:
     proc = cli("describe", data_model(tmp_path))
     assert proc.returncode == 2 and "reads 'data.csv', which does not exist" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_subscripts_from_a_file_outside_the_folder_are_refused(tmp_path) -> None:
+    body = "Region: GET DIRECT SUBSCRIPT('../regions.csv', ',', 'A2', 'A4', '')\n\t~\t~\t|\n\n" + equation("X[Region]", "1")
+    (tmp_path / "regions.csv").write_text("name\nNorth\nSouth\nEast\n")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    path = write_model(folder, body, name="regions.mdl")
+    with pytest.raises(ModelError, match="subscript range 'Region' reads .*outside the model's folder"):
+        flywheel.load_model(path, cache=False)
+    model = flywheel.load_model(path, cache=False, data_paths=[tmp_path])
+    assert model.variables["X"].coords == (("North", "South", "East"),)

@@ -57,6 +57,11 @@ def test_members_draw_independent_streams_whatever_the_split(noisy) -> None:
         assert np.array_equal(whole[name].values, slow[name].values)
     noise = whole["Noise"].values
     assert len({float(v) for v in noise[:, 5]}) == len(gains)  # members differ
+    # independent streams: no correlation between members, nor from one step to the next
+    correlations = np.corrcoef(noise)[np.triu_indices(len(gains), 1)]
+    assert np.abs(correlations).mean() < 0.15 and np.abs(correlations).max() < 0.5
+    lags = [np.corrcoef(member[:-1], member[1:])[0, 1] for member in noise]
+    assert abs(np.mean(lags)) < 0.05
     # a member computed alone (its label kept) draws what it drew in the ensemble
     pd = pytest.importorskip("pandas")
     table = pd.DataFrame({"Gain": gains})

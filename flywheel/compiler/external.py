@@ -31,10 +31,10 @@ def allowed_roots(model_path: Path, data_paths) -> list[Path]:
     return roots
 
 
-def check_allowed(path: Path, roots: list[Path], where: str, variable: str) -> None:
+def check_allowed(path: Path, roots: list[Path], where: str, variable: str, what: str = "variable") -> None:
     """A data file must lie inside the model's folder or a folder the caller allows."""
     if not any(path == root or root in path.parents for root in roots):
-        who = f"variable '{variable}'" if not variable.startswith("reading ") else "the model"
+        who = f"{what} '{variable}'" if not variable.startswith("reading ") else "the model"
         raise ModelError(
             f"{where}: {who} reads '{path}', outside the model's folder; allow it with "
             "load_model(path, data_paths=[folder])"
@@ -51,17 +51,17 @@ class ExternalData:
         self.roots = allowed_roots(model_path, data_paths)
         self.files: dict[str, str] = {}  # path relative to the model's folder -> sha256 of its content
 
-    def resolve(self, name: str, variable: str) -> Path:
+    def resolve(self, name: str, variable: str, what: str = "variable") -> Path:
         name = str(name).strip()
         if name.startswith("?"):
             raise UnsupportedConstructError(
-                f"{self.where}: variable '{variable}' reads data through an indirect file reference ({name}), "
+                f"{self.where}: {what} '{variable}' reads data through an indirect file reference ({name}), "
                 "which flywheel does not support yet (name the file itself)"
             )
         path = (self.root / name).resolve()
-        check_allowed(path, self.roots, self.where, variable)
+        check_allowed(path, self.roots, self.where, variable, what)
         if not path.is_file():
-            raise ModelError(f"{self.where}: variable '{variable}' reads '{name}', which does not exist ({path})")
+            raise ModelError(f"{self.where}: {what} '{variable}' reads '{name}', which does not exist ({path})")
         relative = os.path.relpath(path, self.root)
         if relative not in self.files:
             self.files[relative] = file_digest(path)

@@ -48,7 +48,7 @@ class SubscriptSpace:
         self.where = where
         for sub in abstract_subscripts:  # GET XLS SUBSCRIPT: only from files the model may read
             if isinstance(sub.subscripts, dict) and external is not None:
-                external.resolve(sub.subscripts["file"], sub.name)
+                external.resolve(sub.subscripts["file"], sub.name, "subscript range")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

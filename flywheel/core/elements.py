@@ -29,7 +29,16 @@ def split(name: str) -> tuple[str, list[str] | None]:
     match = _ELEMENT.fullmatch(name)
     if not match:
         return name, None
-    return match.group(1), [part.strip() for part in match.group(2).split(",")]
+    parts, current, quoted = [], "", False
+    for char in match.group(2):  # commas inside a quoted element ("a,b") do not separate
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return match.group(1), [*parts, current.strip()]
 
 
 def element_name(base: str, elements: list[str] | tuple[str, ...]) -> str:
