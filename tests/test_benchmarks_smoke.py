@@ -55,3 +55,17 @@ def test_bench_toolkit_quick_runs_and_prints_ratios(tmp_path: Path) -> None:
     assert done.returncode == 0, f"bench_toolkit.py --quick failed:\n{done.stdout}\n{done.stderr}"
     for line in ("22,528 runs", "ratio PySD/flywheel", "ratio pysimlin/flywheel", "10,000 runs", "agreement"):
         assert line in done.stdout, f"{line!r} missing from the output:\n{done.stdout}"
+
+
+@pytest.mark.slow  # about a minute: PySD runs two steps of the 1,000-region model
+def test_bench_subscripts_quick_runs_and_prints_ratios(tmp_path: Path) -> None:
+    pytest.importorskip("pysd")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p)
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "benchmarks" / "bench_subscripts.py"), "--quick"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, f"bench_subscripts.py --quick failed:\n{done.stdout}\n{done.stderr}"
+    for line in ("first load_model (empty cache", "ratio PySD/flywheel:", "member-runs/s", "flywheel vs PySD"):
+        assert line in done.stdout, f"{line!r} missing from the output:\n{done.stdout}"

@@ -128,8 +128,9 @@ def test_lookups_if_then_else_and_builtins(tmp_path) -> None:
 
 def test_unsupported_constructs_name_construct_variable_and_file(tmp_path) -> None:
     cases = {
-        "RANDOM UNIFORM": equation("Noise", "RANDOM UNIFORM(0, 1, 3)"),
-        "subscripts": "Region: north, south\n\t~\t~\t|\n\n" + equation("Noise[Region]", "1"),
+        "GET TIME VALUE": equation("Noise", "GET TIME VALUE(2, 0, 1)"),
+        "ALLOCATE AVAILABLE": "Region: north, south\n\t~\t~\t|\n\n"
+        + equation("Noise[Region]", "ALLOCATE AVAILABLE(Region, 1, 3)"),
         "GAME inside a larger expression": equation("Noise", "1 + GAME(3)"),
     }
     for construct, body in cases.items():

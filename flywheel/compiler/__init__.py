@@ -56,8 +56,11 @@ def read_abstract_model(path: Path):
         raise ModelError(f"{path.name}: cannot parse the model ({first[:200]})") from exc
 
 
-def compile_model(path: Path) -> CompiledArtifacts:
-    """The model file's machine code (base module), IR of both modules, and metadata."""
+def compile_model(path: Path, data_paths=None) -> CompiledArtifacts:
+    """The model file's machine code (base module), IR of both modules, and metadata.
+
+    Data files (GET DATA ...) are read now, from the model's folder or ``data_paths`` only; the metadata
+    lists them with a hash of their content, so that a cached model is rebuilt when they change."""
     from .jit import compile_ir
     from .layout import assign
     from .llvm_kernels import build_module
@@ -65,7 +68,7 @@ def compile_model(path: Path) -> CompiledArtifacts:
     from .ordering import analyse
 
     abstract = read_abstract_model(path)
-    lowerer = Lowerer(abstract, path)
+    lowerer = Lowerer(abstract, path, data_paths)
     program = lowerer.run()
     elements = lowerer.elements
     if all(e.kind == "control" for e in elements):
@@ -102,6 +105,7 @@ def compile_model(path: Path) -> CompiledArtifacts:
         "layout": slots.layout.to_dict(),
         "variables": _variables(program, analysis, elements),
         "dependencies": _named_dependencies(program, elements),
+        "external_files": dict(lowerer.external.files),
     }
     return CompiledArtifacts(ir_text, lockstep[0], object_code, meta)
 

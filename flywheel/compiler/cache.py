@@ -88,6 +88,14 @@ def read_object(key: str, host: str, part: str) -> bytes | None:
     return None
 
 
+def remove(key: str) -> None:
+    """Forget an entry (its data files changed: every object file in it is stale)."""
+    import shutil
+
+    for folder in _folders(key):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def write(key: str, files: dict[str, bytes]) -> None:
     """Store files of an entry (``meta.json``, IR, object files). Each is written to a temporary file
     and renamed, so a crash never leaves half a file; a cache that cannot be written is skipped (the

@@ -59,6 +59,8 @@ FRAME_FIELDS: tuple[tuple[str, str], ...] = (
     ("time", "f64"),  # the time ``eval`` evaluates at
     ("dydt", "f64*"),  # derivatives written by ``eval`` [n_states x stride]
     ("init_first", "i64"),  # 1: ``run`` initialises each block before stepping it
+    ("seed", "i64"),  # the run's seed for random draws
+    ("streams", "i64*"),  # per member: its random stream (the ensemble's member number; 0 for a single run)
 )
 FIELD_INDEX = {name: i for i, (name, _) in enumerate(FRAME_FIELDS)}
 N_CONTROL = 4  # ctl[0:4] the run's settings, ctl[4:8] their current values

@@ -30,10 +30,30 @@ class Num(Node):
 
 
 @dataclass(frozen=True)
+class At:
+    """One position of an array reference: a fixed element (its position along the dimension)."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class Over:
+    """One position of an array reference that follows loop variable ``var``: the position along the
+    referenced dimension is ``table[i]`` for loop position ``i`` (``None``: ``i`` itself)."""
+
+    var: int
+    table: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Ref(Node):
-    """The value of another IR node (an auxiliary, a stock, a chain's output, an INITIAL value ...)."""
+    """The value of another IR node (an auxiliary, a stock, a chain's output, an INITIAL value ...).
+
+    ``index`` is empty for a scalar node; for an array node it has one ``At``/``Over`` per dimension,
+    and the value is the element those positions select (row-major order)."""
 
     key: str
+    index: tuple[At | Over, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,11 +156,13 @@ class TimeCall(Node):
 
 @dataclass(frozen=True)
 class Lookup(Node):
-    """A lookup table evaluated at ``arg`` with one of ``LOOKUP_MODES``."""
+    """A lookup table evaluated at ``arg`` with one of ``LOOKUP_MODES``; ``index`` selects the table of
+    an array of lookups (like ``Ref.index``)."""
 
     table: str
     arg: Node
     mode: str
+    index: tuple[At | Over, ...] = ()
 
     def children(self) -> tuple[Node, ...]:
         return (self.arg,)
@@ -150,6 +172,7 @@ class Lookup(Node):
 class LookupInvert(Node):
     table: str
     arg: Node
+    index: tuple[At | Over, ...] = ()
 
     def children(self) -> tuple[Node, ...]:
         return (self.arg,)
@@ -164,6 +187,57 @@ class Phase(Node):
 
     def children(self) -> tuple[Node, ...]:
         return (self.run, self.init)
+
+
+@dataclass(frozen=True)
+class LoopValue(Node):
+    """A subscript used as a number (Vensim: an element's 1-based position in its range), or an array
+    constant: ``values[table position]`` for the loop variables ``vars`` (row-major over ``extents``)."""
+
+    vars: tuple[int, ...]
+    extents: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Reduce(Node):
+    """A vector function over loop variables ``loops`` ((var, extent), ...) bound only inside ``args``:
+    SUM, PROD, VMIN, VMAX (one argument) and VECTOR SELECT (selection, expression, missing value;
+    ``op`` "select_<action>")."""
+
+    op: str
+    args: tuple[Node, ...]
+    loops: tuple[tuple[int, int], ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args
+
+
+@dataclass(frozen=True)
+class Random(Node):
+    """A random draw (RANDOM UNIFORM, NORMAL ...): a pure function of the run's seed, the member, the
+    call site ``site``, the element (``vars`` over ``extents``) and the time, so any member can be
+    computed alone and ensembles do not depend on how they are split."""
+
+    dist: str
+    args: tuple[Node, ...]
+    site: int
+    vars: tuple[int, ...] = ()
+    extents: tuple[int, ...] = ()
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args
+
+
+@dataclass(frozen=True)
+class Each(Node):
+    """The expressions of an array node's parts, for analysis only (never emitted): walking it visits
+    every part, so dependency and static analysis treat arrays like scalars."""
+
+    exprs: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.exprs
 
 
 @dataclass(frozen=True)
@@ -187,7 +261,9 @@ TIME_BUILTINS: dict[str, tuple[int, ...]] = {
     "step": (2,), "ramp": (2, 3), "Xramp": (2,), "pulse": (2,), "pulse_train": (4,), "Xpulse": (2,),
     "Xpulse_train": (3,),
 }  # fmt: skip
-LOOKUP_MODES = ("interpolate", "extrapolate", "backward", "forward")
+# random distributions -> number of Vensim arguments (the last one is the stream ID)
+DISTRIBUTIONS = {"uniform01": 0, "uniform": 3, "normal": 5, "exponential": 5, "poisson": 6, "triangular": 6}
+LOOKUP_MODES = ("interpolate", "extrapolate", "backward", "forward", "raw")  # raw: data only at its own times
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -227,7 +303,7 @@ def references(
 
 def uses_time(node: Node) -> bool:
     """Whether the value can change with time by itself (Time, a time builtin, a dynamic control)."""
-    return any(isinstance(n, Time | TimeCall) for n in walk(node))
+    return any(isinstance(n, Time | TimeCall | Random) for n in walk(node))
 
 
 def has_phases(node: Node) -> bool:
@@ -246,14 +322,53 @@ def literal_value(node: Node) -> float | None:
 # ---------------------------------------------------------------------------------------------- nodes
 
 
+@dataclass(frozen=True)
+class Loop:
+    """One dimension of a part: loop variable ``var`` runs over ``len(positions)`` values; position
+    ``i`` writes element ``positions[i]`` along the node's dimension."""
+
+    var: int
+    positions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One definition of (some elements of) an array node: a loop nest, one ``Loop`` per dimension of
+    the node, minus the loop positions in ``skip`` (:EXCEPT:). Stocks keep their initial value in
+    ``initial``."""
+
+    loops: tuple[Loop, ...]
+    expr: Node
+    initial: Node | None = None
+    skip: frozenset[tuple[int, ...]] = frozenset()
+
+
+def identity_parts(shape: tuple[int, ...], expr: Node, first_var: int = 0, initial: Node | None = None) -> tuple[Part, ...]:
+    """One part covering a whole hidden array, loop variables ``first_var ...`` in order."""
+    loops = tuple(Loop(first_var + k, tuple(range(n))) for k, n in enumerate(shape))
+    return (Part(loops, expr, initial),)
+
+
+def size_of(shape: tuple[int, ...]) -> int:
+    size = 1
+    for n in shape:
+        size *= n
+    return size
+
+
 @dataclass
 class Aux:
-    """A value computed from other values: a model auxiliary/flow/constant, or a hidden argument."""
+    """A value computed from other values: a model auxiliary/flow/constant, or a hidden argument.
+
+    An array (``shape`` not empty) is defined by ``parts``; its ``expr`` is ``Each`` of their
+    expressions."""
 
     key: str
     expr: Node
     name: str | None = None  # the model's name; None for hidden nodes
     overridable: bool = False  # takes a parameter slot that a run can set
+    shape: tuple[int, ...] = ()
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass
@@ -265,6 +380,8 @@ class Stock:
     initial: Node
     name: str | None = None
     non_negative: bool = False
+    shape: tuple[int, ...] = ()
+    parts: tuple[Part, ...] = ()  # arrays: each part's expr is its flow, its initial the initial value
 
 
 @dataclass
@@ -282,6 +399,7 @@ class Chain:
     time: str
     initial: str
     order: int
+    shape: tuple[int, ...] = ()  # arrays: one chain per element (arguments are arrays of this shape or scalars)
 
 
 @dataclass
@@ -290,16 +408,20 @@ class InitialValue:
 
     key: str
     expr: Node
+    shape: tuple[int, ...] = ()
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass
 class DelayFixed:
-    """DELAY FIXED: a pipeline of round(delay / TIME STEP) values (discrete state)."""
+    """DELAY FIXED: a pipeline of round(delay / TIME STEP) values (discrete state); an array has one
+    pipeline per element."""
 
     key: str
     input: str
     time: str
     initial: str
+    shape: tuple[int, ...] = ()
 
 
 @dataclass
@@ -310,6 +432,7 @@ class SampleIfTrue:
     condition: str
     input: str
     initial: str
+    shape: tuple[int, ...] = ()
 
 
 @dataclass
@@ -320,7 +443,37 @@ class Table:
     x: tuple[float, ...]
     y: tuple[float, ...]
     mode: str
-    name: str | None = None
+    name: str | None = None  # the model's name ("Effect[North]" for one element of an array of lookups)
+
+
+@dataclass
+class VectorOp:
+    """A builtin of whole arrays (VECTOR SORT ORDER, VECTOR RANK, VECTOR REORDER, INVERT MATRIX,
+    ALLOCATE BY PRIORITY): computed along the last dimension(s) of ``shape`` into an array of that
+    shape; ``args`` are keys of arrays of the same shape, or of scalars."""
+
+    key: str
+    op: str
+    args: tuple[str, ...]
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Dims:
+    """The subscript ranges of a named array: their names and their elements, in order."""
+
+    names: tuple[str, ...]
+    elements: tuple[tuple[str, ...], ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(e) for e in self.elements)
+
+    def labels(self) -> list[str]:
+        """Every element as PySD names its column: ``a,b`` for element (a, b), in row-major order."""
+        import itertools
+
+        return [",".join(combo) for combo in itertools.product(*self.elements)]
 
 
 @dataclass
@@ -340,3 +493,27 @@ class Program:
     incomplete: list[str] = field(default_factory=list)
     # keys of named variables whose equation is GAME(x): decisions a player may hold
     decisions: list[str] = field(default_factory=list)
+    vector_ops: list[VectorOp] = field(default_factory=list)
+    # named arrays (auxiliaries, stocks, lookups): key -> their subscript ranges
+    dims: dict[str, Dims] = field(default_factory=dict)
+    # arrays of lookups: key -> (index of the first element's table in ``tables``, shape)
+    table_arrays: dict[str, tuple[int, tuple[int, ...]]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # key -> the model's name, for named variables
+    random: bool = False  # some equation draws random numbers
+
+    def shape_of(self, key: str) -> tuple[int, ...]:
+        """The shape of any value node (``()`` for scalars)."""
+        shapes = self.__dict__.get("_shapes")
+        if shapes is None or len(shapes) != self._count():
+            shapes = {}
+            for group in (self.auxes, self.stocks, self.chains, self.initials, self.samples, self.vector_ops):
+                for node in group:
+                    shapes[node.key] = node.shape
+            for fixed in self.delay_fixed:
+                shapes[fixed.key] = fixed.shape
+            self.__dict__["_shapes"] = shapes
+        return shapes.get(key, ())
+
+    def _count(self) -> int:
+        return sum(len(g) for g in (self.auxes, self.stocks, self.chains, self.initials, self.samples,
+                                     self.vector_ops, self.delay_fixed))

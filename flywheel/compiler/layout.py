@@ -6,9 +6,10 @@ cached model loads without the compiler.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 
-from .ir import CONTROLS, Program, literal_value
+from .ir import CONTROLS, LoopValue, Program, literal_value, size_of
 from .ordering import Analysis
 
 UNROLL_DELAY = 8  # delay chains up to this order are unrolled (vectorisable); longer ones loop
@@ -42,6 +43,11 @@ class Layout:
     dynamic_params: list[str] = field(default_factory=list)
     lockstep: bool = False  # the model can run members in lockstep vectors (continuous, fixed time settings)
     decisions: list[str] = field(default_factory=list)  # names of GAME variables, in model order
+    n_work: int = 0  # rows of V after the named values: hidden arrays (arguments, chain outputs ...)
+    # subscripted variables: name -> {"dims": [range names], "coords": [[elements] per range]}; their
+    # elements appear everywhere else (value_names, param_slots ...) as "Name[a,b]"
+    arrays: dict[str, dict] = field(default_factory=dict)
+    random: bool = False  # the model draws random numbers (RANDOM UNIFORM ...)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,20 +69,34 @@ class Slots:
     discrete: dict[str, int]  # "<key>:<part>" -> D row
     pipe_index: dict[str, int]  # DELAY FIXED key -> pipeline number (index into doff)
     literal_params: set[str]  # aux keys whose equation is a plain number (no equation to fall back on)
+    home: dict[str, tuple[str, int]]  # array key -> ("Y" | "C" | "V", first row)
+
+
+def element_names(name: str, dims) -> list[str]:
+    """The column names of a variable: itself, or ``Name[a,b]`` for every element of an array."""
+    if dims is None:
+        return [name]
+    return [f"{name}[{label}]" for label in dims.labels()]
 
 
 def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) -> Slots:
-    """Give every IR node its rows. ``record`` is the (name, key) of every output column, in order."""
+    """Give every IR node its rows. ``record`` is the (name, key) of every output variable, in order;
+    an array takes one row per element (row-major), its columns named ``Name[a,b]``."""
     layout = Layout()
+    shape = program.shape_of
     state: dict[str, int] = {}
     for stock in program.stocks:
         state[stock.key] = len(layout.state_labels)
-        if stock.name:
-            layout.stock_index[stock.name] = state[stock.key]
-        layout.state_labels.append(stock.name or "an internal state of TREND/FORECAST")
+        names = element_names(stock.name, program.dims.get(stock.key)) if stock.name else None
+        if names:
+            for i, label in enumerate(names):
+                layout.stock_index[label] = state[stock.key] + i
+            layout.state_labels += names
+        else:
+            layout.state_labels += ["an internal state of TREND/FORECAST"] * size_of(stock.shape)
     for chain in program.chains:
         state[chain.key] = len(layout.state_labels)
-        layout.state_labels += [f"an internal state of {chain.kind.upper()}"] * chain.order
+        layout.state_labels += [f"an internal state of {chain.kind.upper()}"] * (chain.order * size_of(chain.shape))
     layout.n_states = len(layout.state_labels)
 
     controls = set(program.controls.values())
@@ -85,43 +105,77 @@ def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) 
     for aux in program.auxes:
         if aux.overridable and aux.key not in controls:
             param[aux.key] = len(layout.param_defaults)
-            layout.param_slots[aux.name] = param[aux.key]
-            value = literal_value(aux.expr)
-            layout.param_defaults.append(value)
-            if value is not None:
+            names = element_names(aux.name, program.dims.get(aux.key))
+            defaults = _literal_defaults(aux)
+            for i, label in enumerate(names):
+                layout.param_slots[label] = param[aux.key] + i
+            layout.param_defaults += defaults
+            if all(v is not None for v in defaults):
                 literal_params.add(aux.key)
     stock_param: dict[str, int] = {}
     for stock in program.stocks:
         if stock.name:
             stock_param[stock.key] = len(layout.param_defaults)
-            layout.stock_init_slots[stock.name] = stock_param[stock.key]
-            layout.param_defaults.append(None)
+            for i, label in enumerate(element_names(stock.name, program.dims.get(stock.key))):
+                layout.stock_init_slots[label] = stock_param[stock.key] + i
+                layout.param_defaults.append(None)
     layout.n_params = len(layout.param_defaults)
 
     static: dict[str, int] = {}
+    rows = 0
     for key in analysis.init_order:
         if key in analysis.static:
-            static[key] = len(static)
-    rows = len(static)
+            static[key] = rows
+            rows += size_of(shape(key))
     chain_order = {}
     for chain in program.chains:
         if chain.kind != "smooth":
             chain_order[chain.key] = rows
             rows += 1
     pipe_len, pipe_init, pipe_index = {}, {}, {}
-    for i, fixed in enumerate(program.delay_fixed):
-        pipe_len[fixed.key], pipe_init[fixed.key], pipe_index[fixed.key] = rows, rows + 1, i
-        rows += 2
+    pipes = 0
+    for fixed in program.delay_fixed:  # one pipeline per element: lengths, then initial values
+        size = size_of(fixed.shape)
+        pipe_len[fixed.key], pipe_init[fixed.key], pipe_index[fixed.key] = rows, rows + size, pipes
+        layout.pipe_len_rows += list(range(rows, rows + size))
+        layout.pipe_init_rows += list(range(rows + size, rows + 2 * size))
+        rows += 2 * size
+        pipes += size
     layout.n_static = rows
-    layout.pipe_len_rows = [pipe_len[f.key] for f in program.delay_fixed]
-    layout.pipe_init_rows = [pipe_init[f.key] for f in program.delay_fixed]
-    layout.n_pipes = len(program.delay_fixed)
+    layout.n_pipes = pipes
 
     value = {}
     for name, key in record:
         value[key] = len(layout.value_names)
-        layout.value_names.append(name)
+        dims = program.dims.get(key)
+        layout.value_names += element_names(name, dims)
+        if dims is not None:
+            layout.arrays[name] = {"dims": list(dims.names), "coords": [list(e) for e in dims.elements]}
+    for key, dims in program.dims.items():  # arrays of lookups
+        name = program.names.get(key)
+        if name and name not in layout.arrays:
+            layout.arrays[name] = {"dims": list(dims.names), "coords": [list(e) for e in dims.elements]}
     layout.n_values = len(layout.value_names)
+
+    # where arrays live: stocks in Y, static arrays in C, named ones in their value rows, hidden ones in
+    # work rows after the named values
+    home: dict[str, tuple[str, int]] = {}
+    work = layout.n_values
+    hidden_arrays = [a.key for a in program.auxes if a.shape] + [c.key for c in program.chains if c.shape]
+    hidden_arrays += [s.key for s in program.samples if s.shape] + [o.key for o in program.vector_ops]
+    hidden_arrays += [i.key for i in program.initials if i.shape]
+    for stock in program.stocks:
+        if stock.shape:
+            home[stock.key] = ("Y", state[stock.key])
+    for key in hidden_arrays:
+        if key in static:
+            home[key] = ("C", static[key])
+        elif key in value:
+            home[key] = ("V", value[key])
+        else:
+            home[key] = ("V", work)
+            work += size_of(shape(key))
+    layout.n_work = work - layout.n_values
 
     discrete: dict[str, int] = {}  # label -> first row
     n_discrete = 0
@@ -132,18 +186,24 @@ def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) 
         n_discrete += size
 
     for fixed in program.delay_fixed:
-        take(f"{fixed.key}:ptr")
-        take(f"{fixed.key}:out")
-        take(f"{fixed.key}:in")
+        size = size_of(fixed.shape)
+        take(f"{fixed.key}:ptr", size)
+        take(f"{fixed.key}:out", size)
+        take(f"{fixed.key}:in", size)
     for sample in program.samples:
-        take(f"{sample.key}:state")
-        take(f"{sample.key}:in")
-        take(f"{sample.key}:cond")
+        size = size_of(sample.shape)
+        take(f"{sample.key}:state", size)
+        take(f"{sample.key}:in", size)
+        take(f"{sample.key}:cond", size)
     dynamic_delayn = [c for c in program.chains if c.kind == "delayn" and c.time not in analysis.static]
     for chain in dynamic_delayn:
-        take(f"{chain.key}:times", chain.order)
-        take(f"{chain.key}:tnow")
+        size = size_of(chain.shape)
+        take(f"{chain.key}:times", chain.order * size)
+        take(f"{chain.key}:tnow", size)
     layout.n_discrete = n_discrete
+    for fixed in program.delay_fixed:
+        if fixed.shape:
+            home[fixed.key] = ("D", discrete[f"{fixed.key}:out"])
 
     for name, key in layout_tables(program):
         layout.tables[name] = key
@@ -153,18 +213,50 @@ def assign(program: Program, analysis: Analysis, record: list[tuple[str, str]]) 
 
     layout.dynamic_time = any(c in analysis.dynamic_controls for c in CONTROLS if c != "initial_time")
     layout.has_discrete_state = bool(program.delay_fixed or program.samples or dynamic_delayn)
-    layout.static_value_rows = [value[k] for k in value if k in analysis.static or k in controls]
+    layout.random = program.random
+    layout.static_value_rows = [
+        value[k] + i for k in value if k in analysis.static or k in controls for i in range(size_of(shape(k)))
+    ]
     names = {a.key: a.name for a in program.auxes}
     layout.incomplete = [names[k] for k in program.incomplete if names.get(k)]
     layout.decisions = [names[k] for k in program.decisions if names.get(k)]
-    layout.dynamic_params = [names[k] for k in param if k not in analysis.static]
+    layout.dynamic_params = [
+        label for k in param if k not in analysis.static for label in element_names(names[k], program.dims.get(k))
+    ]
     layout.lockstep = not (layout.dynamic_time or layout.has_discrete_state) and all(
         c.kind == "smooth" or c.order <= UNROLL_DELAY for c in program.chains
     )
     return Slots(
         layout, state, param, stock_param, static, chain_order, pipe_len, pipe_init, value, discrete,
-        pipe_index, literal_params,
+        pipe_index, literal_params, home,
     )  # fmt: skip
+
+
+def _literal_defaults(aux) -> list[float | None]:
+    """The default of every element of a parameter: its number, or None where an equation defines it."""
+    if not aux.shape:
+        return [literal_value(aux.expr)]
+    strides = _strides(aux.shape)
+    defaults: list[float | None] = [None] * size_of(aux.shape)
+    for part in aux.parts:
+        extents = tuple(len(loop.positions) for loop in part.loops)
+        for point in itertools.product(*(range(n) for n in extents)):
+            if point in part.skip:
+                continue
+            flat = sum(loop.positions[i] * s for loop, i, s in zip(part.loops, point, strides, strict=True))
+            number = literal_value(part.expr)
+            if number is None and isinstance(part.expr, LoopValue) and part.expr.vars == tuple(lp.var for lp in part.loops):
+                number = part.expr.values[sum(i * s for i, s in zip(point, _strides(extents), strict=True))]
+            defaults[flat] = number
+    return defaults
+
+
+def _strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= n
+    return tuple(reversed(strides))
 
 
 def layout_tables(program: Program) -> list[tuple[str, int]]:

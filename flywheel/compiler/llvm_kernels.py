@@ -15,13 +15,12 @@ Member-level code (``_MemberCode``) is emitted once per use into small internal 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from llvmlite import ir
 
 from .frame import BLOCK, FIELD_INDEX, FRAME_FIELDS, N_CONTROL
-from .ir import CONTROLS, Aux, Chain, Program, Stock
+from .ir import CONTROLS, Aux, Chain, Program, Stock, size_of
 from .layout import UNROLL_DELAY, Slots
+from .llvm_arrays import ArrayCode
 from .llvm_expr import ExprEmitter
 from .llvm_support import (
     F64,
@@ -47,80 +46,10 @@ from .llvm_support import (
     store_lanes,
     vector_type,
 )
+from .llvm_view import _ROWS, _VIEW, View
 from .ordering import Analysis
 
 _KIND_TYPES = {"f64*": F64P, "u8*": I8P, "i64*": I64P, "i64": I64, "f64": F64}
-
-# the member view: the frame's arrays as arguments of the internal member functions (all noalias)
-_VIEW = (
-    ("P", F64P), ("ovm", I8P), ("lkx", F64P), ("lky", F64P), ("lko", I64P), ("lkn", I64P), ("ctl", F64P),
-    ("Y", F64P), ("C", F64P), ("D", F64P), ("V", F64P), ("doff", I64P), ("width", I64), ("lane", I64),
-    ("lk_stride", I64),
-)  # fmt: skip
-_ROWS = ("P", "Y", "YS", "K", "C", "D", "V", "dydt")  # per-member arrays, based per block
-
-
-@dataclass
-class View:
-    """One member's access to the frame arrays inside an LLVM function; with ``lanes`` a vector of
-    that many consecutive members (lane 0 is the view's ``lane``)."""
-
-    b: ir.IRBuilder
-    args: dict[str, ir.Value]
-    lanes: int | None = None
-    first_member: ir.Value | None = None  # the member of lane 0 (for per-member lookup tables)
-
-    @property
-    def ty(self) -> ir.Type:
-        return vector_type(self.lanes)
-
-    def __getitem__(self, name: str) -> ir.Value:
-        return self.args[name]
-
-    def const(self, value: float) -> ir.Constant:
-        return const(self.ty, value)
-
-    def int_const(self, value: int) -> ir.Constant:
-        if self.lanes is None:
-            return i64(value)
-        return ir.Constant(ir.VectorType(I64, self.lanes), [int(value)] * self.lanes)
-
-    def to_int(self, value: ir.Value) -> ir.Value:
-        return self.b.fptosi(value, I64 if self.lanes is None else ir.VectorType(I64, self.lanes))
-
-    def to_float(self, value: ir.Value) -> ir.Value:
-        return self.b.sitofp(value, self.ty)
-
-    def index(self, row) -> ir.Value:
-        row = i64(row) if isinstance(row, int) else row
-        return self.b.add(self.b.mul(row, self.args["width"]), self.args["lane"])
-
-    def get(self, array: str, row) -> ir.Value:
-        return load_lanes(self.b, self.args[array], self.index(row), self.ty)
-
-    def put(self, value: ir.Value, array: str, row) -> None:
-        store_lanes(self.b, value, self.args[array], self.index(row))
-
-    def get_at(self, base: ir.Value, row) -> ir.Value:
-        return load_lanes(self.b, base, self.index(row), self.ty)
-
-    def put_at(self, value: ir.Value, base: ir.Value, row) -> None:
-        store_lanes(self.b, value, base, self.index(row))
-
-    def control(self, i: int) -> ir.Value:
-        return load(self.b, self.args["ctl"], i64(i))
-
-    def table(self, index: int, lane: int = 0) -> tuple[ir.Value, ir.Value, ir.Value]:
-        """The (xs, ys, n) of a table for one lane (its member's own rows when tables vary)."""
-        b = self.b
-        offset = load(b, self.args["lko"], i64(index))
-        n = load(b, self.args["lkn"], i64(index))
-        lkx, lky = self.args["lkx"], self.args["lky"]
-        if self.lanes is not None:  # lkx/lky point at lane 0's member; lane l is l members on
-            shift = b.mul(i64(lane), self.args["lk_stride"])
-            lkx, lky = b.gep(lkx, [shift], inbounds=True), b.gep(lky, [shift], inbounds=True)
-        return b.gep(lkx, [offset], inbounds=True), b.gep(lky, [offset], inbounds=True), n
-
 
 class ModuleBuilder:
     """Builds the LLVM module of one model from its IR, analysis and layout."""
@@ -140,6 +69,9 @@ class ModuleBuilder:
         self.control_of = {key: name for name, key in program.controls.items()}
         self.table_index = {t.key: i for i, t in enumerate(program.tables)}
         self.discrete_delayn = {c.key for c in program.chains if f"{c.key}:times" in slots.discrete}
+        self.vector_ops = {o.key: o for o in program.vector_ops}
+        self.shape = program.shape_of
+        self.arrays = ArrayCode(self)
 
     def build(self, part: str) -> ir.Module:
         """``part`` "base": what single runs, steppers and member-by-member ensembles use; "lockstep":
@@ -171,17 +103,34 @@ class ModuleBuilder:
         b.ret_void()
         return fn
 
-    def _expr(self, view: View, phase: str, time: ir.Value, values: dict[str, ir.Value], resolve, control) -> ExprEmitter:
+    def _expr(self, view: View, phase: str, time: ir.Value, values: dict[str, ir.Value], resolve, control,
+              src: ir.Value | None = None) -> ExprEmitter:  # fmt: skip
         def lookup_resolve(key: str) -> ir.Value:
             return values[key] if key in values else resolve(key)
 
         shared = None
         if view.lanes is not None:  # lockstep: the members share tables of the compiled sizes
             shared = {t.key: len(t.x) for t in self.p.tables}
+            for key, (first, shape) in self.p.table_arrays.items():
+                lengths = {len(t.x) for t in self.p.tables[first : first + size_of(shape)]}
+                shared[key] = lengths.pop() if len(lengths) == 1 else None
         return ExprEmitter(
             view.b, self.builtins, phase=phase, time=time, resolve=lookup_resolve, control=control,
-            table=lambda key, lane: view.table(self.table_index[key], lane), ty=view.ty, shared_tables=shared,
+            table=lambda key, lane, offset=None: view.table(self._table_index(view, key, offset), lane), ty=view.ty,
+            shared_tables=shared, element=lambda key, row: self.arrays.load(view, key, row, src),
+            shape=self._shape_any, random=lambda node, args, element: self.arrays.random(view, node, args, element, time),
         )  # fmt: skip
+
+    def _table_index(self, view: View, key: str, offset: ir.Value | None) -> int | ir.Value:
+        if key in self.table_index:
+            return self.table_index[key]
+        first = self.p.table_arrays[key][0]
+        return i64(first) if offset is None else view.b.add(i64(first), offset)
+
+    def _shape_any(self, key: str) -> tuple[int, ...]:
+        if key in self.p.table_arrays:
+            return self.p.table_arrays[key][1]
+        return self.shape(key)
 
     def _with_override(self, view: View, aux: Aux, compute, lockstep: bool = False) -> ir.Value:
         """A parameter slot overrides the equation: a literal constant is just its slot. In lockstep
@@ -213,6 +162,9 @@ class ModuleBuilder:
 
         expr = self._expr(view, "init", time, values, lambda key: values[key], control)
         for key in self.a.init_order:
+            if self.shape(key):
+                self.arrays.init(view, key, expr, values, dt)
+                continue
             if key in self.aux:
                 aux = self.aux[key]
                 if key in self.control_of and key in self.a.static:
@@ -314,6 +266,9 @@ class ModuleBuilder:
             if key not in self.s.static or key not in self.aux:
                 continue
             aux = self.aux[key]
+            if aux.shape:
+                self.arrays.aux_parts(view, expr, aux, phase="init")
+                continue
             if key in self.control_of:
                 value = self._setting(view, self.control_of[key])
             else:
@@ -357,12 +312,18 @@ class ModuleBuilder:
             values[key] = value
             return value
 
-        expr = self._expr(view, "run", time, values, resolve, lambda name: self._current(view, name))
+        expr = self._expr(view, "run", time, values, resolve, lambda name: self._current(view, name), src)
         for stock in self.p.stocks:
+            if stock.shape:
+                self.arrays.copy_stock(view, stock, src)
+                continue
             values[stock.key] = view.get_at(src, self.s.state[stock.key])
             if stock.key in self.s.value:
                 view.put(values[stock.key], "V", self.s.value[stock.key])
         for key in self.a.run_order:
+            if self.shape(key):
+                self.arrays.evaluate(view, key, expr, values, src, lockstep)
+                continue
             if key in self.aux:
                 aux = self.aux[key]
                 value = self._with_override(view, aux, lambda aux=aux: expr.emit(aux.expr), lockstep)
@@ -378,12 +339,18 @@ class ModuleBuilder:
             if key in self.s.value:
                 view.put(value, "V", self.s.value[key])
         for stock in self.p.stocks:
+            if stock.shape:
+                self.arrays.stock_flows(view, expr, stock, dst)
+                continue
             view.put_at(expr.emit(stock.flow), dst, self.s.state[stock.key])
         for chain in self.p.chains:
+            if chain.shape:
+                self.arrays.chain_derivatives(view, chain, src, dst, values, expr)
+                continue
             self._chain_derivatives(view, chain, src, dst, values, expr)
         if (self.p.delay_fixed or self.p.samples or self.discrete_delayn) and not lockstep:
             with b.if_then(capture):
-                self._capture_inputs(view, values, expr, time)
+                self._capture_inputs(view, values, expr, time, src)
 
     def _value(self, values: dict[str, ir.Value], expr: ExprEmitter, key: str) -> ir.Value:
         return values[key] if key in values else expr.resolve(key)
@@ -457,14 +424,23 @@ class ModuleBuilder:
             prev = b.select(b.icmp_signed("==", k, i64(0)), inflow, before)
             view.put_at(b.fmul(b.fsub(prev, out_k), order_f), dst, b.add(i64(base), k))
 
-    def _capture_inputs(self, view: View, values, expr: ExprEmitter, time) -> None:
+    def _capture_inputs(self, view: View, values, expr: ExprEmitter, time, src) -> None:
         for fixed in self.p.delay_fixed:
+            if fixed.shape:
+                self.arrays.capture_fixed(view, fixed, values, expr, src)
+                continue
             view.put(self._value(values, expr, fixed.input), "D", self.s.discrete[f"{fixed.key}:in"])
         for sample in self.p.samples:
+            if sample.shape:
+                self.arrays.capture_sample(view, sample, values, expr, src)
+                continue
             view.put(self._value(values, expr, sample.input), "D", self.s.discrete[f"{sample.key}:in"])
             view.put(self._value(values, expr, sample.condition), "D", self.s.discrete[f"{sample.key}:cond"])
         for key in self.discrete_delayn:
             chain = self.chains[key]
+            if chain.shape:
+                self.arrays.capture_delayn(view, chain, values, expr, src)
+                continue
             view.put(self._value(values, expr, chain.time), "D", self.s.discrete[f"{key}:tnow"])
 
     def _discrete_update(self, view: View) -> None:
@@ -472,6 +448,9 @@ class ModuleBuilder:
         b = view.b
         for fixed in self.p.delay_fixed:
             key = fixed.key
+            if fixed.shape:
+                self.arrays.update_fixed(view, fixed)
+                continue
             ptr_row, out_row = self.s.discrete[f"{key}:ptr"], self.s.discrete[f"{key}:out"]
             first = load(b, view["doff"], i64(self.s.pipe_index[key]))
             ptr = b.fptosi(view.get("D", ptr_row), I64)
@@ -482,12 +461,18 @@ class ModuleBuilder:
             view.put(view.get("D", b.add(first, ptr)), "D", out_row)
         for sample in self.p.samples:
             key = sample.key
+            if sample.shape:
+                self.arrays.update_sample(view, sample)
+                continue
             state_row = self.s.discrete[f"{key}:state"]
             take = is_true(b, view.get("D", self.s.discrete[f"{key}:cond"]))
             new = b.select(take, view.get("D", self.s.discrete[f"{key}:in"]), view.get("D", state_row))
             view.put(new, "D", state_row)
         for key in sorted(self.discrete_delayn):
             chain = self.chains[key]
+            if chain.shape:
+                self.arrays.update_delayn(view, chain)
+                continue
             times = self.s.discrete[f"{key}:times"]
             order = self._chain_order(view, chain)
             with for_range(b, i64(1), order, "roll") as j:  # k = order-1 .. 1: times[k] = times[k-1]
@@ -512,7 +497,7 @@ class ModuleBuilder:
         rows = {
             "P": i64(max(layout.n_params, 1)), "Y": i64(max(layout.n_states, 1)), "YS": i64(max(layout.n_states, 1)),
             "K": b.mul(fields["ns"], i64(max(layout.n_states, 1))), "C": i64(max(layout.n_static, 1)),
-            "D": fields["d_rows"], "V": i64(max(layout.n_values, 1)), "dydt": i64(max(layout.n_states, 1)),
+            "D": fields["d_rows"], "V": i64(max(layout.n_values + layout.n_work, 1)), "dydt": i64(max(layout.n_states, 1)),
         }  # fmt: skip
         return {
             name: b.gep(fields[name], [b.mul(b.mul(block, rows[name]), i64(width))], inbounds=True) for name in _ROWS
@@ -525,7 +510,8 @@ class ModuleBuilder:
         given = {
             **fields, **bases, "lkx": b.gep(fields["lkx"], [shift], inbounds=True),
             "lky": b.gep(fields["lky"], [shift], inbounds=True), "width": i64(width), "lane": lane,
-            "lk_stride": fields["lk_stride"],
+            "lk_stride": fields["lk_stride"], "streams": b.gep(fields["streams"], [member], inbounds=True),
+            "seed": fields["seed"],
         }  # fmt: skip
         if states is not None:
             given["Y"] = states
@@ -725,8 +711,9 @@ class ModuleBuilder:
         put_members(b.load(when_slot), f["bad_state_time"])
         for stock in self.p.stocks:
             if stock.non_negative:
-                i = self.s.state[stock.key]
-                put_row(self.builtins.call(b, "max", row(base["Y"], i), const(vty, 0.0)), base["Y"], i)
+                first = self.s.state[stock.key]
+                with for_range(b, i64(first), i64(first + size_of(stock.shape)), "nn") as i:
+                    put_row(self.builtins.call(b, "max", row(base["Y"], i), const(vty, 0.0)), base["Y"], i)
         if self.p.delay_fixed or self.p.samples or self.discrete_delayn:
             with for_range(b, i64(0), i64(width), "disc") as j:
                 view = View(b, dict(zip([n for n, _ in _VIEW], view_args(j), strict=True)))
@@ -826,7 +813,7 @@ _RUN_BLOCK_FIELDS = (
     "n", "d_rows", "ns", "times",
     "schedule", "k0", "k1", "final", "bt_a", "bt_b", "bt_c", "row_map", "n_row_map", "nsave",
     "cols", "ncols", "out", "out_member_stride", "out_col_stride", "out_t", "bad_state", "bad_state_time",
-    "bad_value", "bad_value_time", "member0", "init_first",
+    "bad_value", "bad_value_time", "member0", "init_first", "seed", "streams",
 )  # fmt: skip
 
 
@@ -856,6 +843,7 @@ def _internal(fn: ir.Function, inline: bool = True) -> None:
 
 def build_module(program: Program, analysis: Analysis, slots: Slots, part: str = "base") -> ir.Module:
     return ModuleBuilder(program, analysis, slots).build(part)
+
 
 
 __all__ = ["UNROLL_DELAY", "ModuleBuilder", "build_module", "as_float"]

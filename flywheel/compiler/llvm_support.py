@@ -22,7 +22,8 @@ I8P = I8.as_pointer()
 
 SMALL_VENSIM = 1e-6  # what Vensim treats as zero (PySD's SMALL_VENSIM)
 TIME_RPREC = 1e-5  # relative precision PySD uses for the final time and the save times
-LOOKUP_MODE_CODES = {"interpolate": 0, "extrapolate": 1, "backward": 2, "forward": 3}
+SELECT_POINTS = 24  # lookups of up to this many points pick their segment by selects in vectors of members
+LOOKUP_MODE_CODES = {"interpolate": 0, "extrapolate": 1, "backward": 2, "forward": 3, "raw": 4}
 
 
 def f64(value: float) -> ir.Constant:
@@ -172,6 +173,34 @@ class Builtins:
         self.module = module
         self._functions: dict[tuple[str, str], ir.Function] = {}
 
+    def _constant_array(self, kind: str, element: ir.Type, values: tuple) -> ir.GlobalVariable:
+        """A read-only global array (deduplicated), for index maps and tables of numbers."""
+        key = (kind, values)
+        found = self._functions.get(key)
+        if found is None:
+            array_type = ir.ArrayType(element, len(values))
+            found = ir.GlobalVariable(self.module, array_type, f"fw_{kind}_{len(self._functions)}")
+            found.global_constant = True
+            found.linkage = "internal"
+            found.initializer = ir.Constant(array_type, [ir.Constant(element, v) for v in values])
+            self._functions[key] = found
+        return found
+
+    def index_table(self, builder: ir.IRBuilder, table: tuple[int, ...], i: ir.Value) -> ir.Value:
+        """``table[i]`` for a constant table of positions."""
+        array = self._constant_array("map", I64, tuple(int(v) for v in table))
+        return builder.load(builder.gep(array, [i64(0), i], inbounds=True))
+
+    def number_table(self, builder: ir.IRBuilder, values: tuple[float, ...], i: ir.Value) -> ir.Value:
+        """``values[i]`` for a constant table of numbers."""
+        array = self._constant_array("num", F64, tuple(float(v) for v in values))
+        return builder.load(builder.gep(array, [i64(0), i], inbounds=True))
+
+    def flag_table(self, builder: ir.IRBuilder, flags: tuple[int, ...], i: ir.Value) -> ir.Value:
+        """``flags[i] != 0`` for a constant table of 0/1 flags."""
+        array = self._constant_array("flag", I8, tuple(int(v) for v in flags))
+        return builder.icmp_unsigned("!=", builder.load(builder.gep(array, [i64(0), i], inbounds=True)), ir.Constant(I8, 0))
+
     def intrinsic(self, name: str, ty: ir.Type = F64) -> ir.Function:
         return intrinsic(self.module, name, ty, 2 if name in ("pow", "copysign") else 1)
 
@@ -283,6 +312,7 @@ class Builtins:
         x_first, y_first = load(b, xs, i64(0)), load(b, ys, i64(0))
         x_last, y_last = load(b, xs, last), load(b, ys, last)
         extrapolate = b.and_(b.icmp_signed("==", mode, i64(1)), b.icmp_signed(">", n, i64(1)))
+        raw = b.icmp_signed("==", mode, i64(4))  # data without interpolation: a value only at its own times
         with b.if_then(b.fcmp_unordered("uno", x, x)):
             b.ret(NAN)
         with b.if_then(b.fcmp_ordered("<=", x, x_first)):
@@ -290,14 +320,14 @@ class Builtins:
                 x1, y1 = load(b, xs, i64(1)), load(b, ys, i64(1))
                 k = b.fdiv(b.fsub(y1, y_first), b.fsub(x1, x_first))
                 b.ret(b.fadd(y_first, b.fmul(k, b.fsub(x, x_first))))
-            b.ret(y_first)
+            b.ret(b.select(b.and_(raw, b.fcmp_ordered("<", x, x_first)), NAN, y_first))
         with b.if_then(b.fcmp_ordered(">=", x, x_last)):
             before = b.sub(last, i64(1))
             with b.if_then(b.and_(extrapolate, b.fcmp_ordered(">", x, x_last))):
                 x0, y0 = load(b, xs, before), load(b, ys, before)
                 k = b.fdiv(b.fsub(y_last, y0), b.fsub(x_last, x0))
                 b.ret(b.fadd(y_last, b.fmul(k, b.fsub(x, x_last))))
-            b.ret(y_last)
+            b.ret(b.select(b.and_(raw, b.fcmp_ordered(">", x, x_last)), NAN, y_last))
         # bisection: xs[lo] < x < xs[hi] holds throughout
         lo_slot, hi_slot = entry_alloca(b, I64), entry_alloca(b, I64)
         b.store(i64(0), lo_slot)
@@ -322,6 +352,7 @@ class Builtins:
         value = b.fadd(y_lo, slope_part)
         value = b.select(b.icmp_signed("==", mode, i64(2)), y_lo, value)
         value = b.select(b.icmp_signed("==", mode, i64(3)), y_hi, value)
+        value = b.select(raw, NAN, value)
         b.ret(b.select(b.fcmp_ordered("==", x_lo, x), y_lo, value))
         self._functions[("lookup", "")] = fn
         return fn
@@ -357,11 +388,20 @@ class Builtins:
             return out
 
         hi = b.add(count, ir.Constant(ity, [1] * lanes))
-        x_lo, y_lo, x_hi, y_hi = gather(xs, count), gather(ys, count), gather(xs, hi), gather(ys, hi)
+        if n <= SELECT_POINTS:  # small tables: pick each segment's points with selects, no gathers
+            x_lo, y_lo, x_hi, y_hi = point(xs, 0), point(ys, 0), point(xs, 1), point(ys, 1)
+            for k in range(1, last):
+                here = b.icmp_signed("==", count, ir.Constant(ity, [k] * lanes))
+                x_lo, y_lo = b.select(here, point(xs, k), x_lo), b.select(here, point(ys, k), y_lo)
+                x_hi, y_hi = b.select(here, point(xs, k + 1), x_hi), b.select(here, point(ys, k + 1), y_hi)
+        else:
+            x_lo, y_lo, x_hi, y_hi = gather(xs, count), gather(ys, count), gather(xs, hi), gather(ys, hi)
         if code == LOOKUP_MODE_CODES["backward"]:
             inner = y_lo
         elif code == LOOKUP_MODE_CODES["forward"]:
             inner = y_hi
+        elif code == LOOKUP_MODE_CODES["raw"]:
+            inner = nan
         else:
             inner = b.fadd(y_lo, b.fdiv(b.fmul(b.fsub(x, x_lo), b.fsub(y_hi, y_lo)), b.fsub(x_hi, x_lo)))
         inner = b.select(b.fcmp_ordered("==", x_lo, x), y_lo, inner)
@@ -375,6 +415,9 @@ class Builtins:
             slope = b.fdiv(b.fsub(y_last, y0), b.fsub(x_last, x0))
             above = b.fadd(y_last, b.fmul(slope, b.fsub(x, x_last)))
             high_value = b.select(b.fcmp_ordered(">", x, x_last), above, y_last)
+        if code == LOOKUP_MODE_CODES["raw"]:
+            low_value = b.select(b.fcmp_ordered("<", x, x_first), nan, y_first)
+            high_value = b.select(b.fcmp_ordered(">", x, x_last), nan, y_last)
         value = b.select(b.fcmp_ordered(">=", x, x_last), high_value, inner)
         value = b.select(b.fcmp_ordered("<=", x, x_first), low_value, value)
         return b.select(b.fcmp_unordered("uno", x, x), nan, value)

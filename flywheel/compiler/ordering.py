@@ -45,6 +45,8 @@ def value_dependencies(program: Program) -> tuple[dict[str, frozenset], dict[str
     for sample in program.samples:
         run[sample.key] = frozenset({sample.condition, sample.input})
         init[sample.key] = frozenset({sample.condition, sample.input, sample.initial})
+    for op in program.vector_ops:
+        run[op.key] = init[op.key] = frozenset(op.args)
     return run, init
 
 
@@ -60,6 +62,7 @@ def analyse(program: Program, model_name: str) -> Analysis:
     result.static = _static_keys(program)
     result.init_order = _toposort(list(init_deps), init_deps, "initial values", result.names, model_name)
     computed = {a.key for a in program.auxes} | {c.key for c in program.chains} | {s.key for s in program.samples}
+    computed |= {op.key for op in program.vector_ops}
     dynamic = [k for k in run_deps if k not in result.static and k in computed]  # recomputed every step
     known = set(run_deps) - set(dynamic)
     restricted = {k: frozenset(d for d in run_deps[k] if d not in known) for k in dynamic}
@@ -87,6 +90,10 @@ def _static_keys(program: Program) -> set[str]:
                 continue  # reads a control that is not known yet, or changes with time
             if all(d in static for d in references(aux.expr, "run")):
                 static.add(key)
+                changed = True
+        for op in program.vector_ops:
+            if op.key not in static and all(a in static for a in op.args):
+                static.add(op.key)
                 changed = True
     return static
 

@@ -32,8 +32,14 @@ class VariableInfo:
     units: str
     documentation: str
     limits: tuple[float | None, float | None]
-    default: float | None
+    default: float | np.ndarray | None  # an array (read-only, the variable's shape) for subscripted constants
     equation: str
+    dims: tuple[str, ...] = ()  # subscript ranges of an array variable, in order
+    coords: tuple[tuple[str, ...], ...] = ()  # their elements
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(c) for c in self.coords)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,9 @@ class Layout:
     dynamic_params: tuple[str, ...]
     lockstep: bool
     decisions: tuple[str, ...]
+    n_work: int
+    arrays: dict[str, dict]
+    random: bool
 
     @classmethod
     def from_dict(cls, data: dict) -> Layout:
@@ -97,9 +106,18 @@ class CompiledModel:
         self.variables: dict[str, VariableInfo] = {}
         for name, info in meta["variables"].items():
             default = None
+            array = self.layout.arrays.get(name)
+            dims = tuple(array["dims"]) if array else ()
+            coords = tuple(tuple(c) for c in array["coords"]) if array else ()
             if info["kind"] in ("constant", "control") and name in self.value_index:
                 default = float(values[self.value_index[name]])
-            self.variables[name] = VariableInfo(**{**info, "limits": tuple(info["limits"]), "default": default})
+            elif info["kind"] == "constant" and array and f"{name}[{','.join(c[0] for c in coords)}]" in self.value_index:
+                first = self.value_index[f"{name}[{','.join(c[0] for c in coords)}]"]
+                default = values[first : first + int(np.prod([len(c) for c in coords]))].reshape([len(c) for c in coords])
+                default.setflags(write=False)
+            fields = {k: v for k, v in info.items() if k in VariableInfo.__dataclass_fields__}
+            self.variables[name] = VariableInfo(**{**fields, "limits": tuple(info["limits"]), "default": default,
+                                                   "dims": dims, "coords": coords})  # fmt: skip
         self.warned: set[tuple[str, float]] = set()  # out-of-range values already reported for this model
         self._value_rows: dict[tuple[str, ...], np.ndarray] = {}
         self._column_indexes: dict[tuple[str, ...], object] = {}
@@ -175,11 +193,13 @@ _LOADED_MAX = 16
 _LOADED_LOCK = threading.Lock()
 
 
-def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
+def load_compiled(path: str | Path, *, use_cache: bool = True, data_paths=None) -> CompiledModel:
     """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it, or load it from the cache.
 
     The file is hashed on every call: a changed file is a new key and is compiled again. The last few
-    models are kept in memory by that key (and path), so loading one file again is instant."""
+    models are kept in memory by that key (and path), so loading one file again is instant. Data files
+    the model reads (GET DATA ...) must lie in the model's folder or in ``data_paths``; a cached model
+    whose data files changed is compiled again."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such model file")
@@ -187,10 +207,11 @@ def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
     if use_cache:
         with _LOADED_LOCK:
             loaded = _LOADED.get((key, str(path)))
-            if loaded is not None:
+        if loaded is not None and _data_current(loaded.meta, path, data_paths):
+            with _LOADED_LOCK:
                 _LOADED.move_to_end((key, str(path)))
-                return loaded
-    model = _load(path, key, use_cache)
+            return loaded
+    model = _load(path, key, use_cache, data_paths)
     if use_cache:
         with _LOADED_LOCK:
             _LOADED[(key, str(path))] = model
@@ -199,9 +220,27 @@ def load_compiled(path: str | Path, *, use_cache: bool = True) -> CompiledModel:
     return model
 
 
-def _load(path: Path, key: str, use_cache: bool) -> CompiledModel:
+def _data_current(meta: dict, path: Path, data_paths) -> bool:
+    """Whether the data files a compiled model read are unchanged; refuses files outside the model's
+    folder that the caller has not allowed (``data_paths``)."""
+    from ..compiler.external import allowed_roots, check_allowed, file_digest
+
+    files = meta.get("external_files") or {}
+    roots = allowed_roots(path, data_paths)
+    for name, digest in files.items():  # names relative to the model's folder
+        file = (roots[0] / name).resolve()
+        check_allowed(file, roots, path.name, f"reading {name}")
+        if not file.is_file() or file_digest(file) != digest:
+            return False
+    return True
+
+
+def _load(path: Path, key: str, use_cache: bool, data_paths=None) -> CompiledModel:
     host = host_fingerprint()
     meta = cache.read_meta(key) if use_cache else None
+    if meta is not None and not _data_current(meta, path, data_paths):
+        meta = None  # its data changed: compile again, into a fresh entry
+        cache.remove(key)
     if meta is not None:
         code = cache.read_object(key, host, "base")
         if code is None:
@@ -213,7 +252,7 @@ def _load(path: Path, key: str, use_cache: bool) -> CompiledModel:
             return CompiledModel(path, key, meta, code)
     from ..compiler import compile_model
 
-    artifacts = compile_model(path)
+    artifacts = compile_model(path, data_paths)
     files = {
         "meta.json": json.dumps(artifacts.meta).encode(),
         "base.ll": artifacts.ir_text.encode(),

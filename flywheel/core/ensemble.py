@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ParameterError
+from .elements import base_name, element_names
 from .spec import RunSpec, check_range, resolve_name
 from .workspace import Tables
 
@@ -50,7 +51,11 @@ def member_table(model: CompiledModel, table: Any, strict: bool = False, where: 
     tables: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for raw_name, column in raw.items():
         name = resolve_name(model, raw_name, where)
-        kind = model.variables[name].kind
+        kind = model.variables[base_name(name)].kind
+        if base_name(name) == name and model.layout.arrays.get(name) is not None:
+            raise ParameterError(
+                f"{where}: {name!r} is an array; give one column per element, e.g. {element_names(model, name)[0]!r}"
+            )
         if kind == "lookup":
             xs, ys = _lookup_column(name, column, where)
             tables[name] = (xs, ys)

@@ -118,17 +118,18 @@ class Model:
         saveper: float | None = None,
         ivp_options: IvpOptions | None = None,
         strict: bool = False,
+        seed: int = 0,
     ) -> RunSpec:
-        """A checked, frozen run specification (see ``flywheel.core.spec``)."""
+        """A checked, frozen run specification (see ``flywheel.core.spec``); ``seed`` for random draws."""
         settings = (initial_condition, time_step, final_time, saveper, ivp_options)
-        plain = not params and all(x is None for x in settings) and not strict
+        plain = not params and all(x is None for x in settings) and not strict and isinstance(seed, int) and seed == 0
         if plain and method == "euler":
             if self._default_spec is None:
                 self._default_spec = build_spec(self.compiled)
             return self._default_spec
         return build_spec(
             self.compiled, params, initial_condition=initial_condition, method=method, time_step=time_step,
-            final_time=final_time, saveper=saveper, ivp_options=ivp_options, strict=strict,
+            final_time=final_time, saveper=saveper, ivp_options=ivp_options, strict=strict, seed=seed,
         )  # fmt: skip
 
     # ------------------------------------------------------------------ runs
@@ -145,6 +146,7 @@ class Model:
         *,
         initial_state: State | None = None,
         strict: bool = False,
+        seed: int | None = None,
     ) -> pd.DataFrame:
         """Simulate once; a DataFrame indexed by time with one column per variable (PySD's shape).
 
@@ -154,12 +156,15 @@ class Model:
         if initial_state is not None:
             spec = initial_state.spec
             changes = {k: v for k, v in {"time_step": time_step, "final_time": final_time, "saveper": saveper}.items() if v is not None}
+            if seed is not None:
+                changes["seed"] = seed
             if params or changes or method != initial_state.spec.method.name:
                 spec = spec.replace(params=params, method=method, **changes)
         else:
             spec = self.spec(
                 params, initial_condition=initial_condition, method=method, time_step=time_step,
                 final_time=final_time, saveper=saveper, ivp_options=ivp_options, strict=strict,
+                seed=0 if seed is None else seed,
             )  # fmt: skip
         return simulate(spec, columns=return_columns, initial_state=initial_state).to_frame()
 
@@ -184,15 +189,20 @@ class Model:
         base: Any = None,
         threads: int | None = None,
         lockstep: bool | None = None,
+        seed: int | None = None,
     ) -> xr.Dataset:
         """One member per row of ``params_table`` (a DataFrame or dict of 1-D arrays), on top of ``base``
         (a parameter dict, a ``RunSpec`` or a scenario); an ``xarray.Dataset`` (member, time).
 
         Members run in lockstep vectors when the model allows it (``lockstep=None``); ``False`` runs
-        them one at a time (the same numbers, bit for bit; slower)."""
+        them one at a time (the same numbers, bit for bit; slower). Random draws depend on ``seed`` and
+        on each member's label in the table (so a member run alone draws the same numbers), never on
+        how the members are split into chunks or threads."""
         from .simulate import simulate
 
         spec = self._base_spec(base, method, time_step, final_time, saveper)
+        if seed is not None and seed != spec.seed:
+            spec = spec.replace(seed=seed)
         result = simulate(
             spec, members=params_table, columns=return_columns, times=return_times, chunk_size=chunk_size,
             threads=threads, progress=progress, lockstep=lockstep,
@@ -225,6 +235,9 @@ class Model:
         return (Model, (self.compiled,))
 
 
-def load_model(path: str | Path, *, cache: bool = True) -> Model:
-    """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it (cached on disk)."""
-    return Model(load_compiled(path, use_cache=cache))
+def load_model(path: str | Path, *, cache: bool = True, data_paths: Sequence[str | Path] | None = None) -> Model:
+    """Read a Vensim (.mdl) or XMILE (.xmile/.stmx) model and compile it (cached on disk).
+
+    Data files the model reads (GET DATA, GET LOOKUPS, GET CONSTANTS) are read relative to the model
+    file and only from its folder, unless ``data_paths`` names further folders the caller allows."""
+    return Model(load_compiled(path, use_cache=cache, data_paths=data_paths))

@@ -84,11 +84,38 @@ class Result:
 
     @functools.cached_property
     def dataset(self) -> xr.Dataset:
-        """An ``xarray.Dataset`` with dimensions ``member`` and ``time``; ``diverged`` marks blow-ups."""
+        """An ``xarray.Dataset`` with dimensions ``member`` and ``time``; ``diverged`` marks blow-ups.
+
+        A subscripted variable whose elements were all kept is one variable with its subscript ranges as
+        further dimensions (``member``, ``time``, ``Region``, ...); single elements keep their column
+        names (``Stock[North]``)."""
         import xarray as xr
 
-        data = {name: (("member", "time"), self.values[j]) for j, name in enumerate(self.names)}
-        coords = {"member": self.members, "time": self.times, "diverged": ("member", self.diverged)}
+        from .elements import element_names
+
+        data: dict[str, tuple] = {}
+        coords: dict[str, object] = {"member": self.members, "time": self.times, "diverged": ("member", self.diverged)}
+        position = {name: j for j, name in enumerate(self.names)}
+        grouped: set[str] = set()
+        model = self.spec.model
+        for base, info in model.layout.arrays.items():
+            elements = element_names(model, base)
+            if not all(e in position for e in elements):
+                continue
+            dims = [d if d not in ("member", "time") else f"{d}_" for d in info["dims"]]
+            shape = [len(c) for c in info["coords"]]
+            stacked = self.values[[position[e] for e in elements]]  # (elements, member, time)
+            stacked = np.moveaxis(stacked.reshape(*shape, *stacked.shape[1:]), (-2, -1), (0, 1))
+            data[base] = (("member", "time", *dims), stacked)
+            for dim, labels in zip(dims, info["coords"], strict=True):
+                coords[dim] = list(labels)
+            grouped.update(elements)
+        for j, name in enumerate(self.names):
+            if name not in grouped:
+                data[name] = (("member", "time"), self.values[j])
+        order = {name: i for i, name in enumerate(self.names)}
+        first = {base: min(order[e] for e in element_names(model, base)) for base in data if base not in order}
+        data = dict(sorted(data.items(), key=lambda item: order.get(item[0], first.get(item[0], 0))))
         attrs = {
             "model": self.spec.model.name,
             "method": self.spec.method.name,

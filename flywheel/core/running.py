@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ParameterError, SimulationError
+from .elements import element_names
 from .spec import RunSpec, resolve_name
 from .workspace import Workspace
 
@@ -27,9 +28,11 @@ def output_columns(spec: RunSpec, columns: Sequence[str] | str | None) -> list[s
     names = []
     for raw in columns:
         name = resolve_name(model, raw)
-        if name not in model.value_index:
-            raise ParameterError(f"{model.path.name}: {name!r} is a lookup and has no values over time")
-        names.append(name)
+        expanded = element_names(model, name) if name not in model.value_index else [name]
+        for element in expanded:
+            if element not in model.value_index:
+                raise ParameterError(f"{model.path.name}: {name!r} is a lookup and has no values over time")
+            names.append(element)
     return names
 
 
@@ -58,6 +61,7 @@ def prepared_workspace(spec: RunSpec, reuse: bool = False) -> Workspace:
     values, override = spec.vector
     space.set_params(values, override)
     space.set_tables(spec.table_set)
+    space.set_random(spec.seed)
     t = spec.time
     space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
     return space

@@ -167,7 +167,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     bad = np.full(n, -1, dtype=np.int64)
     layout = model.layout
     per_member = 8 * (layout.n_params + (3 + spec.method.table.stages) * layout.n_states + layout.n_static
-                      + layout.n_discrete + layout.n_values + 8)  # fmt: skip
+                      + layout.n_discrete + layout.n_values + layout.n_work + 8)  # fmt: skip
     threads = threads or os.cpu_count() or 1
     chunk = chunk_size or int(np.clip(_CHUNK_BYTES // max(per_member, 1), _MIN_CHUNK, max(_MIN_CHUNK, math.ceil(n / threads))))
     chunk = max(BLOCK, -(-chunk // BLOCK) * BLOCK)  # whole blocks
@@ -175,6 +175,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     discrete = layout.has_discrete_state
     blocks = lockstep_ok(spec, table, tables) if lockstep is not False else False
     problems: list[tuple[int, int, float]] = []
+    streams = member_streams(table)
 
     def run_chunk(lo: int) -> None:
         hi = min(lo + chunk, n)
@@ -182,6 +183,7 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
         P, override = parameter_block(spec, table, lo, hi)
         space.set_params(P, override)
         space.set_tables(tables.rows(lo, hi, pad_to=space.stride))
+        space.set_random(spec.seed, streams[lo:hi])
         t = spec.time
         space.set_controls(t.initial_time, t.time_step, t.final_time, t.saveper)
         output = Output(values, out_t, row_map, cols, member0=lo)
@@ -223,6 +225,15 @@ def _ensemble(spec, table: MemberTable, names, times, chunk_size, threads, progr
     members = table.index if table.index is not None else np.arange(n)
     ensemble = EnsembleSpec(table, tuple(names), None if times is None else tuple(float(t) for t in kept))
     return Result(spec, names, kept, values, members=members, diverged=bad >= 0, ensemble=ensemble)
+
+
+def member_streams(table: MemberTable) -> np.ndarray:
+    """Each member's random stream: its label in the table (a whole number), else its position; so a
+    member run alone (``table.iloc[[k]]``) draws what it draws in the whole ensemble."""
+    index = table.index
+    if index is not None and len(index) and np.issubdtype(np.asarray(index).dtype, np.integer):
+        return np.asarray(index, dtype=np.int64)
+    return np.arange(table.n, dtype=np.int64)
 
 
 def lockstep_ok(spec: RunSpec, table: MemberTable, tables) -> bool:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..compiler.frame import CONTROL_NAMES
 from ..errors import ModelError, ParameterError
+from .elements import array_info, array_items, base_name, element_names, resolve_element, split
 from .methods import Method
 from .methods import method as find_method
 from .workspace import Tables, default_tables
@@ -193,10 +194,11 @@ class RunSpec:
     method: Method
     ivp: IvpOptions = field(default_factory=IvpOptions)
     strict: bool = False
+    seed: int = 0  # random draws (RANDOM UNIFORM ...): the same seed gives the same numbers
 
     def __reduce__(self):  # pickles by value (mapping proxies do not pickle); the model by its cache entry
         return (_rebuild_spec, (self.model, dict(self.params), dict(self.tables), dict(self.initial_values),
-                                self.time, self.method.name, self.ivp, self.strict))  # fmt: skip
+                                self.time, self.method.name, self.ivp, self.strict, self.seed))  # fmt: skip
 
     def replace(self, params: Mapping[str, Any] | None = None, **changes: Any) -> RunSpec:
         """A new specification with some settings changed (``params`` are merged), checked again."""
@@ -209,6 +211,7 @@ class RunSpec:
             "method": changes.pop("method", self.method),
             "strict": changes.pop("strict", self.strict),
             "ivp_options": changes.pop("ivp_options", self.ivp),
+            "seed": changes.pop("seed", self.seed),
         }
         initial = changes.pop("initial_values", self.initial_values)
         if changes:
@@ -245,12 +248,21 @@ class RunSpec:
                  f"{self.time.initial_time:g}..{self.time.final_time:g}"]  # fmt: skip
         if self.params:
             parts.append(", ".join(f"{k}={v:g}" for k, v in self.params.items()))
+        if self.model.layout.random:
+            parts.append(f"seed {self.seed}")
         return "; ".join(parts)
 
 
-def _rebuild_spec(model, params, tables, initial_values, time, method, ivp, strict) -> RunSpec:
+def _rebuild_spec(model, params, tables, initial_values, time, method, ivp, strict, seed=0) -> RunSpec:
     return RunSpec(model, MappingProxyType(params), MappingProxyType(tables), MappingProxyType(initial_values),
-                   time, find_method(method), ivp, strict)  # fmt: skip
+                   time, find_method(method), ivp, strict, seed)  # fmt: skip
+
+
+def check_seed(seed: Any, where: str) -> int:
+    """A seed is a whole number from 0 to 2**63 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
+        raise ParameterError(f"{where}: seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    return int(seed)
 
 
 def build_spec(
@@ -265,19 +277,22 @@ def build_spec(
     strict: bool = False,
     ivp_options: IvpOptions | None = None,
     where: str = "",
+    seed: int = 0,
 ) -> RunSpec:
     """Check everything a run is given, once, and freeze it."""
     where = where or model.path.name
     chosen = find_method(method)
+    seed = check_seed(seed, where)
     values: dict[str, float] = {}
     tables: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {}
     controls: dict[str, float] = {}
-    for raw_name, value in (params or {}).items():
-        name = resolve_name(model, raw_name, where)
-        info = model.variables[name]
+    for name, value in _element_items(model, params or {}, where):
+        info = model.variables[base_name(name)]
         if name in _CONTROL_PARAMS:
             controls[_CONTROL_PARAMS[name]] = _number(where, name, value)
         elif info.kind == "lookup":
+            if name not in model.layout.tables:
+                raise ParameterError(f"{where}: {name!r} is an array of lookups; set its elements, e.g. {element_names(model, name)[0]!r}")
             tables[name] = _table_tuple(check_table(where, name, value))
         elif info.kind == "stock":
             raise ParameterError(
@@ -303,6 +318,11 @@ def build_spec(
             f"{where}: {chosen.name} is adaptive and this model has discrete state (DELAY FIXED, SAMPLE IF TRUE, "
             "a variable DELAY N time) or control variables that change during the run; use euler, rk2 or rk4"
         )
+    if not chosen.fixed_step and model.layout.random:
+        raise ParameterError(
+            f"{where}: {chosen.name} is adaptive and this model draws random numbers (a new draw at every time "
+            "the solver tries); use euler, rk2 or rk4"
+        )
     return RunSpec(
         model=model,
         params=MappingProxyType(values),
@@ -312,6 +332,7 @@ def build_spec(
         method=chosen,
         ivp=ivp_options or IvpOptions(),
         strict=strict,
+        seed=seed,
     )
 
 
@@ -329,12 +350,38 @@ def _loose(name: str) -> str:
     return re.sub(r"[\s_]+", " ", name.strip().lower())
 
 
+def _element_items(model: CompiledModel, given: Mapping[str, Any], where: str) -> list[tuple[str, Any]]:
+    """(name, value) pairs with whole arrays split into their elements (``Name[a,b]``)."""
+    items: list[tuple[str, Any]] = []
+    for raw_name, value in given.items():
+        name = resolve_name(model, raw_name, where)
+        if array_info(model, name) is not None and model.variables[name].kind != "lookup":
+            items += array_items(model, name, value, where)
+        elif array_info(model, name) is not None and _is_table(value):  # one table for every element
+            items += [(element, value) for element in element_names(model, name)]
+        else:
+            items.append((name, value))
+    return items
+
+
+def _is_table(value: Any) -> bool:
+    try:
+        xs, ys = value
+        return np.asarray(xs, dtype=float).ndim == 1 and np.asarray(ys, dtype=float).ndim == 1
+    except (TypeError, ValueError):
+        return hasattr(value, "index") and hasattr(value, "values")
+
+
 def resolve_name(model: CompiledModel, name: Any, where: str = "") -> str:
-    """The model's own spelling of ``name`` (exact, or ignoring case, spaces and underscores)."""
+    """The model's own spelling of ``name`` (exact, or ignoring case, spaces and underscores); an element
+    of an array as ``Name[a,b]`` (each element matched the same way)."""
     variables = model.variables
     if isinstance(name, str) and name in variables:
         return name
     if isinstance(name, str):
+        base, subs = split(name)
+        if subs is not None:
+            return resolve_element(model, resolve_name(model, base, where), subs, where)
         loose = _loose_names(model)
         if _loose(name) in loose:
             return loose[_loose(name)]
@@ -356,7 +403,7 @@ def _loose_names(model: CompiledModel) -> dict[str, str]:
 
 def check_range(model: CompiledModel, name: str, value: float, strict: bool, where: str = "") -> None:
     """Compare a value with the range the model documents; warn once per model, or raise when strict."""
-    low, high = model.variables[name].limits
+    low, high = model.variables[base_name(name)].limits
     if (low is None or value >= low) and (high is None or value <= high):
         return
     shown = f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
@@ -412,8 +459,7 @@ def _initial_condition(model: CompiledModel, condition: Any, strict: bool, where
         raise ParameterError(f"{where}: initial_condition must be None, 'original' or (time, {{stock name: value}})")
     start, given = condition
     values = {}
-    for raw_name, value in given.items():
-        name = resolve_name(model, raw_name, where)
+    for name, value in _element_items(model, given, where):
         if name not in model.layout.stock_init_slots:
             raise ParameterError(f"{where}: initial_condition: {name!r} is not a stock")
         number = _number(where, name, value)
@@ -426,9 +472,15 @@ def parameters(model: CompiledModel, spec: RunSpec | None = None) -> dict[str, P
     """Every constant of the model with its value (the spec's, else the default) and documented bounds."""
     out = {}
     for name, info in model.variables.items():
-        if info.kind != "constant" or name not in model.layout.param_slots:
+        if info.kind != "constant":
             continue
-        value = spec.params.get(name, info.default) if spec is not None else info.default
-        low, high = info.limits
-        out[name] = Parameter(name, float(value) if value is not None else math.nan, info.default, low, high, info.units)
+        defaults = np.ravel(info.default) if info.dims else [info.default]
+        for element, default in zip(element_names(model, name), defaults, strict=True):
+            if element not in model.layout.param_slots:
+                continue
+            default = None if default is None else float(default)
+            value = spec.params.get(element, default) if spec is not None else default
+            low, high = info.limits
+            out[element] = Parameter(element, float(value) if value is not None else math.nan, default, low, high,
+                                     info.units)  # fmt: skip
     return out

@@ -47,7 +47,7 @@ def model_spec(model, params: dict, base: RunSpec) -> RunSpec:
     condition = (t.initial_time, dict(base.initial_values)) if base.initial_values else None
     return build_spec(
         model, params, initial_condition=condition, time_step=t.time_step, final_time=t.final_time,
-        saveper=t.saveper, method=base.method, strict=base.strict, ivp_options=base.ivp,
+        saveper=t.saveper, method=base.method, strict=base.strict, ivp_options=base.ivp, seed=base.seed,
     )  # fmt: skip
 
 
@@ -116,7 +116,7 @@ class Stepper:
         self._space.evaluate(self.time)
         V = self._space.first("V")
         model = self.spec.model
-        chosen = model.layout.value_names if names is None else [resolve_name(model, n) for n in names]
+        chosen = model.layout.value_names if names is None else output_columns(self.spec, list(names))
         return {name: float(V[model.value_index[name]]) for name in chosen}
 
     # ------------------------------------------------------------------ moving

@@ -87,13 +87,14 @@ class Workspace:
         a["K"] = per_member(stages * max(layout.n_states, 1))
         a["C"] = per_member(layout.n_static)
         a["D"] = per_member(layout.n_discrete)
-        a["V"] = per_member(layout.n_values)
+        a["V"] = per_member(layout.n_values + layout.n_work)  # named values, then hidden arrays
         a["doff"] = np.zeros(max(layout.n_pipes, 1), dtype=np.int64)
         a["dydt"] = per_member(layout.n_states)
         a["bad_state"] = np.full(stride, -1, dtype=np.int64)
         a["bad_state_time"] = np.full(stride, np.nan)
         a["bad_value"] = np.full(stride, -1, dtype=np.int64)
         a["bad_value_time"] = np.full(stride, np.nan)
+        a["streams"] = np.zeros(stride, dtype=np.int64)  # each member's random stream
         self.arrays = a
         self._bound: dict[str, int] = {}  # id of the array each frame field points at (skip re-binding)
         self.frame = Frame()
@@ -102,7 +103,7 @@ class Workspace:
         self.frame.block = width
         self.frame.d_rows = a["D"].shape[1]
         for name in ("P", "ovm", "ctl", "Y", "YS", "K", "C", "D", "V", "doff", "dydt", "bad_state", "bad_state_time",
-                     "bad_value", "bad_value_time"):  # fmt: skip
+                     "bad_value", "bad_value_time", "streams"):  # fmt: skip
             setattr(self.frame, name, _ptr(a[name]))
         self.frame.ns = stages
 
@@ -167,6 +168,14 @@ class Workspace:
         self.frame.lkx, self.frame.lky = _ptr(x), _ptr(y)
         self.frame.lko, self.frame.lkn = _ptr(offsets), _ptr(lengths)
         self.frame.lk_stride = x.shape[1] if tables.per_member else 0
+
+    def set_random(self, seed: int, streams: np.ndarray | None = None) -> None:
+        """The run's seed, and each member's stream (its number in an ensemble; padding repeats the last)."""
+        self.frame.seed = int(seed)
+        if streams is not None:
+            ids = self.arrays["streams"]
+            ids[: len(streams)] = streams
+            ids[len(streams) :] = streams[-1] if len(streams) else 0
 
     def set_controls(self, initial_time: float, time_step: float, final_time: float, saveper: float) -> None:
         ctl = self.arrays["ctl"]

@@ -137,9 +137,12 @@ def default_profile(model: Model) -> Profile:
             if after is not None and after.kind == "constant":
                 switch = f"{lever} Switch Month" if f"{lever} Switch Month" in variables else None
                 levers.append(Lever(lever, name, f"{lever} After", switch, lever, info.documentation))
-    stocks = [n for n, v in variables.items() if v.kind == "stock"][:8]
-    panels = tuple(Panel(n, n) for n in stocks)
-    measures = tuple(Measure(_slug(n), f"Final {n}", n, "final", units=variables[n].units) for n in stocks[:5])
+    # a subscripted stock is shown by its first element (its columns are "Stock[a,b]")
+    stocks = [(n, f"{n}[{','.join(c[0] for c in v.coords)}]" if v.dims else n)
+              for n, v in variables.items() if v.kind == "stock"][:8]  # fmt: skip
+    panels = tuple(Panel(column, column) for _, column in stocks)
+    measures = tuple(Measure(_slug(column), f"Final {column}", column, "final", units=variables[n].units)
+                     for n, column in stocks[:5])  # fmt: skip
     return _indexed(Profile(title=model.name, levers=tuple(levers), panels=panels, measures=measures,
                             game=default_game(model, panels)))  # fmt: skip
 

@@ -270,6 +270,12 @@ def _build(path: Path, raw: dict[str, Any], shape: dict[str, Any], model: Any) -
 
     for name, value in raw.get("parameters", {}).items():
         info = variables.get(name)
+        if info is None and "[" in name:  # one element of a subscripted constant: "Capacity[North]"
+            try:
+                name = model.resolve_name(name)
+            except FlywheelError as exc:
+                raise ScenarioError(f"{path}: [parameters] {str(exc).split(': ', 1)[-1]}") from None
+            info = variables[name.split("[")[0]]
         if info is None:
             hint = _suggest(name, list(variables), case_insensitive=True)
             raise ScenarioError(f"{path}: [parameters] {_q(name)}: unknown variable{hint}")

@@ -89,6 +89,16 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def show_default(default) -> str:
+    """A number, or for an array the one value of all its elements or their span."""
+    if default is None:
+        return ""
+    if getattr(default, "ndim", 0):
+        low, high = float(default.min()), float(default.max())
+        return f"{low:g} each" if low == high else f"{low:g}..{high:g}"
+    return f"{default:g}"
+
+
 def cmd_describe(args: argparse.Namespace) -> int:
     """Print the model's variables with kind, units, default, range and documentation."""
     import textwrap
@@ -108,8 +118,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
             continue
         doc = " ".join((info.documentation or "").split())
         lines = textwrap.wrap(doc, args.width) or [""]
-        default = "" if info.default is None else f"{info.default:g}"
-        rows.append([name, info.kind, info.units or "", default, show_range(info.limits), lines[0]])
+        label = f"{name}[{','.join(info.dims)}]" if info.dims else name
+        rows.append([label, info.kind, info.units or "", show_default(info.default), show_range(info.limits), lines[0]])
         rows.extend(["", "", "", "", "", more] for more in lines[1:])
     print(f"{path}: {len(model.variables)} variables")
     print(render_table(["Name", "Kind", "Units", "Default", "Range", "Documentation"], rows, align="lllrll"))
