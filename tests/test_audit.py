@@ -144,6 +144,10 @@ def test_raising_culture_raises_deep_dives_and_attainment_after_36_months(mappin
     assert list(ranking.table["rank"]) == list(range(1, 7))
     column = ranking.column("Target Attainment", 36)
     assert list(ranking.table[column]) == sorted(ranking.table[column], reverse=True)
+    # from the status quo, one point of culture and one of sales-force effectiveness are within 10 %
+    runner = ranking.close_call()
+    assert {ranking.best, runner} == {"culture", "effectiveness"}
+    assert ranking.close_call(within=0.0) is None or ranking.table[column].iloc[0] == ranking.table[column].iloc[1]
 
 
 def test_the_ranking_equals_one_at_a_time_runs_by_hand(mapping, model):

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AuditError
+from ..errors import AuditError, FlywheelError
 from .audit_files import (
     Answers,
     AuditMapping,
@@ -151,8 +151,8 @@ def _spec(model: Model, scenario: Scenario, params: Mapping[str, float]) -> RunS
     try:
         return model.spec(merged, method=sim.method or "euler", time_step=sim.time_step,
                           final_time=sim.final_time, saveper=sim.saveper, strict=True)  # fmt: skip
-    except Exception as exc:  # a ParameterError: the mapping and the scenario disagree
-        raise AuditError(f"{scenario.path.name}: {exc}") from None
+    except FlywheelError as exc:  # e.g. the scenario sets a mapped constant out of range: they disagree
+        raise AuditError(f"{scenario.path.name} with the audited position: {exc}") from None
 
 
 # ------------------------------------------------------------------------------------------------ projection
@@ -246,6 +246,17 @@ class ShiftRanking:
     @property
     def best(self) -> str:
         return str(self.table.index[0])
+
+    def close_call(self, within: float = 0.1) -> str | None:
+        """The runner-up when its effect on ``rank_by`` is within ``within`` (a share) of the best one's:
+        then the order of the two rests on the mapping's judgement more than on the model."""
+        if len(self.table) < 2:
+            return None
+        column = self.column(self.rank_by, self.rank_month)
+        first, second = (float(x) for x in self.table[column].iloc[:2])
+        if first > 0 and second >= (1 - within) * first:
+            return str(self.table.index[1])
+        return None
 
 
 def shift_ranking(mapping: AuditMapping, answers: Answers, pos: Position | None = None) -> ShiftRanking:

@@ -84,13 +84,22 @@ def audit_summary(result: AuditResult) -> str:
     column = ranking.column(ranking.rank_by, ranking.rank_month)
     out.append(f"Answer: {best['label']} ({ranking.rank_by} {change(ranking.rank_by, best[column])} after "
                f"{ranking.rank_month:g} months; it moves {best['inputs'] or 'nothing'}).")  # fmt: skip
+    runner = ranking.close_call()
+    if runner is not None:
+        other = ranking.table.loc[runner]
+        out.append(f"Close call: {other['label']} comes within 10 % ({change(ranking.rank_by, other[column])}); the "
+                   "order of the two rests on the mapping's judgement more than on the model.")  # fmt: skip
 
     if len(result.answers) > 1:
-        out += ["", f"Your path over {len(result.answers)} audits (mean answer per dimension):"]
-        dims = mapping.dimensions
-        out.append(f"  {'date':<12}" + "".join(f"{d.label[:14]:>16}" for d in dims))
-        for p in result.path.positions:
-            label = p.answers.date.isoformat() if p.answers.date else p.answers.label
-            out.append(f"  {label:<12}" + "".join(f"{p.dimension_scores[d.id]:>16.2f}" for d in dims))
+        out += ["", f"Your path over {len(result.answers)} audits (mean answer per dimension; below, the model's stocks "
+                "at month 0 that moved):"]
+        positions = result.path.positions
+        out.append(f"  {'':<34}" + "".join(f"{p.answers.label:>12}" for p in positions))
+        for d in mapping.dimensions:
+            out.append(f"  {d.label:<34}" + "".join(f"{p.dimension_scores[d.id]:>12.2f}" for p in positions))
+        moving = [n for n in model.stocks if n in positions[0].start
+                  and len({round(p.start[n], 12) for p in positions}) > 1]  # fmt: skip
+        for name in moving:
+            out.append(f"  {name[:33]:<34}" + "".join(f"{p.start[name]:>12.3f}" for p in positions))
     out += ["", f"NOTE: {mapping.statement} Read the numbers as an illustration of the mechanism, not a forecast."]
     return "\n".join(out) + "\n"

@@ -56,6 +56,13 @@ def audit_section(builder: Any, result: AuditResult) -> str:
     column = ranking.column(ranking.rank_by, ranking.rank_month)
     effect = _change(builder, ranking.rank_by, best[column])
     ranking_rows = _ranking_rows(builder, ranking)
+    runner = ranking.close_call()
+    close = ""
+    if runner is not None:
+        other = ranking.table.loc[runner]
+        close = (f" A close call: <strong>{_e(other['label'])}</strong> comes within 10 % "
+                 f"({_change(builder, ranking.rank_by, other[column])}); the order of the two rests on the mapping's "
+                 "judgement more than on the model.")  # fmt: skip
     path = ""
     if len(result.answers) > 1:
         figure = builder.figure("audit-path", path_figure(result.path, mapping, profile), 14,
@@ -84,7 +91,7 @@ show what the model does from that position; they are not a measurement of the t
 <p>Seed 001's question, answered in the model: from your position, each dimension was raised by
 {ranking.points:g} point (answers at most 5), one at a time as seed 000 advises, from month {ranking.month:g},
 under {_e(ranking.conditions)}. <strong>{_e(best['label'])}</strong> would create the biggest shift:
-{_e(ranking.rank_by.lower())} {effect} after {ranking.rank_month:g} months against your current way.</p>
+{_e(ranking.rank_by.lower())} {effect} after {ranking.rank_month:g} months against your current way.{close}</p>
 <table class="compact ranking"><thead><tr><th>#</th><th>Dimension</th><th>Step</th>{ranking_rows[0]}<th>Model inputs it moves</th></tr></thead>
 <tbody>{ranking_rows[1]}</tbody></table>
 {shift}
