@@ -23,6 +23,10 @@ class ScenarioError(FlywheelError):
     """A scenario file is malformed, names unknown variables or holds out-of-range values."""
 
 
+class AuditError(FlywheelError):
+    """An audit answers file or audit mapping is malformed, incomplete, or does not fit the model."""
+
+
 class SimulationError(FlywheelError):
     """A run could not be completed (numerical blow-up, adaptive method on discrete state ...)."""
 

@@ -120,7 +120,7 @@ def cld_layout(structure: Structure, table: pd.DataFrame, polarity: dict[tuple[s
     keep = set(nodes)
     shown = {k: v for k, v in links.items() if k[0] in keep and k[1] in keep}
     first = _graph(structure, nodes, shown, "")
-    layout = _positions(first.pipe(format="json", engine=LAYOUT_ENGINE))
+    layout = _positions(first.pipe(format="json", engine=LAYOUT_ENGINE, quiet=True))
     markers: list = []
     rows = table.set_index("id")
     for loop_id in marked:
@@ -139,8 +139,8 @@ def causal_loop_diagram(structure: Structure, table: pd.DataFrame, polarity: dic
     """Draw the loops of ``table`` (its rows are the loops to show) with markers for the ids in ``marked``."""
     layout = cld_layout(structure, table, polarity, marked)
     final = _graph(structure, list(layout.nodes), layout.links, title, layout.nodes, layout.markers)
-    svg = final.pipe(format="svg", engine="neato", neato_no_op=2)
-    png = final.pipe(format="png", engine="neato", neato_no_op=2)
+    svg = final.pipe(format="svg", engine="neato", neato_no_op=2, quiet=True)
+    png = final.pipe(format="png", engine="neato", neato_no_op=2, quiet=True)
     return Diagram(svg, png)
 
 

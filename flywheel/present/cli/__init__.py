@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import calibrating, listing, loops, play, runs, tipping, uncertainty, verifying
+from . import auditing, calibrating, listing, loops, play, reporting, runs, tipping, uncertainty, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, loops, tipping, play, verifying, uncertainty, calibrating)
+COMMAND_MODULES = (runs, listing, loops, tipping, play, verifying, uncertainty, calibrating, auditing, reporting)
 
 _MAIN_EPILOG = """\
 examples:
