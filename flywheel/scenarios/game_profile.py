@@ -143,8 +143,11 @@ def default_game(model: Model, panels: tuple[Any, ...]) -> GameSettings:
     span = float(model.final_time or 0) - model.initial_time
     interval = 3.0
     turns = max(1, math.ceil(span / interval - 1e-9)) if span > 0 else 40
+    def units(column: str) -> str:  # a panel may show one element of an array: "Stock[a,b]"
+        return model.variables[column.split("[", 1)[0]].units
+
     dashboard = tuple(
-        DashboardItem(p.variable, p.label, 100.0 if p.percent else 1.0, "%" if p.percent else model.variables[p.variable].units,
+        DashboardItem(p.variable, p.label, 100.0 if p.percent else 1.0, "%" if p.percent else units(p.variable),
                       digits=0 if p.percent else 2)  # fmt: skip
         for p in panels
     )
