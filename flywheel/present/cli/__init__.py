@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import calibrating, listing, loops, runs, tipping, uncertainty, verifying
+from . import app, calibrating, listing, loops, runs, tipping, uncertainty, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, loops, tipping, verifying, uncertainty, calibrating)
+COMMAND_MODULES = (runs, listing, loops, tipping, verifying, uncertainty, calibrating, app)
 
 _MAIN_EPILOG = """\
 examples:
@@ -30,6 +30,7 @@ examples:
   flywheel calibrate MODEL --data obs.csv --fit "Trust Erosion Time=1:24" -o results/
   flywheel montecarlo scenarios/deep_dives.toml --ranges scenarios/ranges/judgement.toml -o results/
   flywheel sensitivity --outcome 'Target Attainment' -o results/    Sobol indices through time
+  flywheel app                                        the what-if page on http://127.0.0.1:5006/
 
 Each command has its own --help. Exit codes: 0 ok, 1 check failed (verify, scenarios --check),
 2 error (bad input, refused overwrite, failed run)."""
