@@ -169,11 +169,14 @@ def test_the_page_serves_any_model_through_its_profile(tmp_path, which) -> None:
         context = build_context([], model=model, folder=tmp_path)
         assert context.alternative == "coach"
         moving, variable = "Coaching After", "Morale"
+        assert not WhatIfPage(context).band_toggle.disabled  # three documented uncertain numbers
     else:
         context = build_context([], model=REPO_ROOT / "benchmarks" / "business_model.mdl", folder=tmp_path)
         assert context.alternative == "carry_on"
         moving, variable = "Price per Customer", "Cash"
     page = WhatIfPage(context)
+    if which == "business":  # every ranged constant is a slider: nothing left to vary
+        assert page.band_toggle.disabled and "--ranges FILE" in page.board.text("fw-band-note")
     before = line(page, "your_plan", variable).copy()
     control = page.whatif.control_index[moving]
     page.sliders[moving].value = control.high

@@ -4,7 +4,10 @@ One figure per panel of the model's profile (the panels of ``flywheel compare``)
 the plan's colour, optional uncertainty bands (5th to 95th percentile of a Monte Carlo), the goal's
 reference line, the shock and each plan's switch month. All figures of a plan read one data source (one
 column per variable), so a slider move sends one small update per plan and the browser redraws the
-lines; nothing is re-rendered on the server. The live page and the exported file use the same charts.
+lines; nothing is re-rendered on the server. The axes' ranges are set here with the data (``Range1d``),
+not found by the browser: a browser-side auto-range draws every figure twice and sends each new range
+back to the server. The live page and the exported file use the same charts (the file computes the
+ranges in JavaScript, ``RANGE_JS``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from bokeh.models import ColumnDataSource, HoverTool, Label, NumeralTickFormatter, Span
+from bokeh.models import ColumnDataSource, HoverTool, Label, NumeralTickFormatter, Range1d, Span
 from bokeh.plotting import figure
 
 from ...analysis.montecarlo import MonteCarlo
@@ -21,6 +24,23 @@ from .text import unit_words
 from .theme import FONT, INK, MUTED, PLAN_COLORS, RULE
 
 BAND = ("p5", "p95", 0.16)  # nine runs in ten fall inside; one band per plan keeps overlaps readable
+PAD = 0.06  # share of the data's span added above and below
+
+#: JavaScript twin of ``Charts.rescale`` for the exported file (args: ``ranges``, ``sources``, ``references``).
+RANGE_JS = """
+for (const [name, range] of Object.entries(ranges)) {
+    let low = Infinity, high = -Infinity;
+    for (const src of sources) {
+        for (const v of src.data[name]) { if (Number.isFinite(v)) { low = Math.min(low, v); high = Math.max(high, v); } }
+    }
+    const reference = references[name];
+    if (reference !== null && reference !== undefined) { low = Math.min(low, reference); high = Math.max(high, reference); }
+    if (!Number.isFinite(low)) continue;
+    let pad = (high - low) * PAD;
+    if (pad === 0) { pad = Math.abs(high) * 0.05 || 0.05; }
+    range.setv({start: low - pad, end: high + pad});
+}
+""".replace("PAD", repr(PAD))
 
 
 class Charts:
@@ -41,6 +61,8 @@ class Charts:
         self.shock_spans: list[Span] = []
         self.shock_labels: list[Label] = []
         self._markers: Any = None
+        self.x_range = Range1d(float(whatif.times[0]), float(whatif.times[-1]))
+        self.y_ranges = {p.variable: Range1d(0.0, 1.0, name=f"y-{p.variable}") for p in self.panels}
         self.figures = [self._figure(panel, height) for panel in self.panels]
 
     # -------------------------------------------------------------------------------------- updates
@@ -50,12 +72,32 @@ class Charts:
         for panel in self.panels:
             data[panel.variable] = np.asarray(series[panel.variable], dtype=float)
         self.sources[key].data = data
+        self.rescale()
+
+    def rescale(self) -> None:
+        """Fit every panel's y axis to what it shows: the plans' lines, visible bands, the reference line."""
+        bands_on = any(renderer.visible for renderer in self.band_renderers)
+        for panel in self.panels:
+            arrays = [np.asarray(self.sources[k].data[panel.variable], dtype=float) for k in self.plans]
+            if bands_on:
+                arrays += [np.asarray(self.band_sources[k].data[f"{panel.variable}|{q}"], dtype=float)
+                           for k in self.plans for q in BAND[:2]]  # fmt: skip
+            values = np.concatenate(arrays + ([np.array([panel.reference])] if panel.reference is not None else []))
+            values = values[np.isfinite(values)]
+            if values.size == 0:
+                continue
+            low, high = float(values.min()), float(values.max())
+            pad = (high - low) * PAD or (abs(high) * 0.05 or 0.05)
+            y_range = self.y_ranges[panel.variable]
+            if (y_range.start, y_range.end) != (low - pad, high + pad):
+                y_range.update(start=low - pad, end=high + pad)
 
     def update_bands(self, result: MonteCarlo | None) -> None:
         """Show the percentile bands of ``result`` (its scenarios are the plan keys), or hide them."""
         if result is None:
             for renderer in self.band_renderers:
                 renderer.visible = False
+            self.rescale()
             return
         for key in self.plans:
             if key not in result.scenarios:
@@ -70,6 +112,7 @@ class Charts:
             self.band_sources[key].data = data
         for renderer in self.band_renderers:
             renderer.visible = True
+        self.rescale()
 
     def update_markers(self, shock: float | None, switches: Mapping[str, float | None]) -> None:
         """Move the shock line and each plan's switch line (hidden when there is none)."""
@@ -100,7 +143,8 @@ class Charts:
     def _figure(self, panel: Any, height: int) -> Any:
         units = "" if panel.percent else unit_words(self.whatif.model.variables[panel.variable].units)
         fig = figure(height=height, sizing_mode="stretch_width", min_width=280, toolbar_location=None,
-                     tools="", title=panel.label, x_axis_label=self.whatif.time_unit,
+                     tools="", title=panel.label, x_axis_label=self.whatif.time_unit, x_range=self.x_range,
+                     y_range=self.y_ranges[panel.variable],
                      y_axis_label=units or None, name=f"panel-{panel.variable}")  # fmt: skip
         fig.title.text_font_size = "15px"
         fig.title.text_font_style = "bold"
@@ -122,8 +166,8 @@ class Charts:
         fig.border_fill_color = "white"
         # fixed borders: a tick label that grows must not resize the figure (a resize redraws the page)
         fig.min_border_left, fig.min_border_right, fig.min_border_top, fig.min_border_bottom = 64, 12, 8, 8
-        if panel.percent:
-            fig.yaxis.formatter = NumeralTickFormatter(format="0.[0]%")
+        # plain numbers with thousands separators, never scientific notation (1.000e+5)
+        fig.yaxis.formatter = NumeralTickFormatter(format="0.[0]%" if panel.percent else "0,0.[0000]")
         if panel.reference is not None:
             fig.add_layout(Span(location=panel.reference, dimension="width", line_color="#9aa5b1",
                                 line_dash="dashed", line_width=1))  # fmt: skip

@@ -17,13 +17,21 @@ from typing import Any
 import numpy as np
 from bokeh.embed import file_html
 from bokeh.layouts import column, row
-from bokeh.models import ColumnDataSource, CustomJS, Div, GridBox, InlineStyleSheet, Slider
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJS,
+    CustomJSTickFormatter,
+    Div,
+    GridBox,
+    InlineStyleSheet,
+    Slider,
+)
 from bokeh.resources import INLINE
 
 from ...analysis.whatif_grid import MAX_RUNS, run_grid
 from ..takeaways import takeaways
 from . import panes
-from .charts import Charts
+from .charts import RANGE_JS, Charts
 from .context import AppContext
 from .text import escape, lever_explanation, one_line, show_value
 from .textboard import TextBoard
@@ -34,6 +42,7 @@ let index = 0;
 for (let k = 0; k < sliders.length; k++) {
     index = index * shape[k] + sliders[k].value;
 }
+const sources = [source, alternative];
 const n = times.length;
 const data = {time: times};
 for (const name of variables) {
@@ -41,15 +50,13 @@ for (const name of variables) {
 }
 source.data = data;
 texts.data = Object.assign({}, texts.data, {"fw-table": [tables[index]], "fw-takeaways": [notes[index]]});
-for (let k = 0; k < sliders.length; k++) {
-    sliders[k].title = titles[k] + ": " + labels[k][sliders[k].value];
-}
+%RANGES%
 const month = switches[index];
 for (const span of spans) {
     span.visible = month !== null;
     if (month !== null) { span.location = month; }
 }
-"""
+""".replace("%RANGES%", RANGE_JS)
 
 
 def export_html(context: AppContext, *, max_runs: int = MAX_RUNS, shared: bool = True) -> str:
@@ -83,23 +90,23 @@ def export_html(context: AppContext, *, max_runs: int = MAX_RUNS, shared: bool =
 
     variables = [p.variable for p in charts.panels]
     flat = ColumnDataSource({v: grid.series[v].astype(np.float32).ravel() for v in variables}, name="fw-grid")
-    sliders, labels, slider_titles = [], [], []
+    sliders = []
     for k, control in enumerate(grid.controls):
         values = grid.values[k]
         position = values.index(_nearest(values, plan.params[control.constant]))
         label = [show_value(control, v) for v in values]
         title = "Your plan" if control.role == "plan" else "Value"
-        slider = Slider(start=0, end=len(values) - 1, step=1, value=position, title=f"{title}: {label[position]}",
-                        show_value=False, sizing_mode="stretch_width", bar_color=PLAN_COLORS["your_plan"],
-                        name=f"fw-slider-{k}")  # fmt: skip
+        shown = CustomJSTickFormatter(args={"labels": label}, code="return labels[Math.round(tick)]")
+        slider = Slider(start=0, end=len(values) - 1, step=1, value=position, title=title, format=shown,
+                        sizing_mode="stretch_width", bar_color=PLAN_COLORS["your_plan"], name=f"fw-slider-{k}")
         sliders.append(slider)
-        labels.append(label)
-        slider_titles.append(title)
-    callback = CustomJS(args=dict(sliders=sliders, shape=list(grid.shape), times=np.asarray(whatif.times, dtype=float),
-                                  variables=variables, grid=flat, source=charts.sources["your_plan"],
-                                  texts=board.source, tables=tables, notes=notes, titles=slider_titles,
-                                  labels=labels, switches=switches, spans=charts.switch_spans["your_plan"]),
-                        code=_JS)  # fmt: skip
+    args = dict(
+        sliders=sliders, shape=list(grid.shape), times=np.asarray(whatif.times, dtype=float), variables=variables,
+        grid=flat, source=charts.sources["your_plan"], alternative=charts.sources["alternative"], texts=board.source,
+        tables=tables, notes=notes, switches=switches, spans=charts.switch_spans["your_plan"], ranges=charts.y_ranges,
+        references={p.variable: p.reference for p in charts.panels},
+    )  # fmt: skip
+    callback = CustomJS(args=args, code=_JS)
     for slider in sliders:
         slider.js_on_change("value", callback)
 
@@ -127,9 +134,9 @@ def export_html(context: AppContext, *, max_runs: int = MAX_RUNS, shared: bool =
                       sizing_mode="stretch_width", spacing=8)  # fmt: skip
     main = column(
         div(panes.legend_html(titles), styles={**CARD_STYLES, "padding": "10px 14px"}),
-        div(panes.section_html("What happens"), styles={"margin-top": "6px"}),
-        board.divs["fw-takeaways"],
-        board.divs["fw-table"],
+        column(div(panes.section_html("What happens")), board.divs["fw-takeaways"], sizing_mode="stretch_width",
+               styles={**CARD_STYLES, "padding": "10px 14px"}),
+        column(board.divs["fw-table"], sizing_mode="stretch_width", styles={**CARD_STYLES, "padding": "10px 14px"}),
         figures,
         div(panes.caveats_html(profile.caveats)),
         sizing_mode="stretch_width",

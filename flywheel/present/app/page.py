@@ -209,6 +209,7 @@ class WhatIfPage:
         self.band_toggle = pn.widgets.Toggle(label="Show uncertainty", value=False, color="primary",
                                              width=180, margin=(18, 8, 4, 8))  # fmt: skip
         self.band_toggle.param.watch(self._on_band_toggle, "value")
+        self.band_toggle.disabled = len(self.context.ranges) == 0
         self.runs_select = pn.widgets.Select(label="Runs", options=list(RUN_CHOICES),
                                              value=self.context.runs if self.context.runs in RUN_CHOICES else 500,
                                              width=100)  # fmt: skip
@@ -437,7 +438,7 @@ class WhatIfPage:
     def _band_text(self) -> str:
         ranges = self.context.ranges
         source = "the model's documented uncertainty ranges" if ranges.source == DOCUMENTED else ranges.source
-        n = self.runs_select.value
+        n = int(self.runs_select.value)
         return (f"Shaded bands: 9 in 10 of {n:,} runs per plan fall inside (5th to 95th percentile), drawing "
                 f"{len(ranges)} uncertain numbers from {source}; the sliders' values are held and both plans get "
                 "the same draws.")  # fmt: skip
@@ -447,10 +448,14 @@ class WhatIfPage:
             diverged = sum(self.band.diverged.values())
             extra = f" {diverged} runs diverged and are left out." if diverged else ""
             self.board.set("fw-band-note", f'<div class="fw-note">{panes.escape(self._band_text())}{extra}</div>')
+        elif len(self.context.ranges) == 0:
+            self.board.set("fw-band-note", '<div class="fw-note">No uncertainty band: this model documents no uncertain '
+                           "ranges beyond the sliders. Start the page with <code>--ranges FILE</code> to give some.</div>")
         else:
-            n_inputs = len(self.context.ranges)
-            self.board.set("fw-band-note", f'<div class="fw-note">Show the range of outcomes when the model\'s {n_inputs} '
-                                 "uncertain numbers vary, and the chance of reaching the goal.</div>")
+            ranges = self.context.ranges
+            source = "documented by the model" if ranges.source == DOCUMENTED else f"from {ranges.source}"
+            self.board.set("fw-band-note", f'<div class="fw-note">Show the range of outcomes when {len(ranges)} uncertain '
+                           f"numbers ({panes.escape(source)}) vary, and the chance of reaching the goal.</div>")
 
     def _show_message(self, text: str, kind: str) -> None:
         self.message.alert_type = kind
