@@ -12,6 +12,7 @@ Nothing is asserted; the load average is printed because other processes on the 
 
     python3 benchmarks/bench_app.py            # 20 moves
     python3 benchmarks/bench_app.py --moves 50 --runs 1000
+    python3 benchmarks/bench_app.py --quick    # 5 moves: does it run (tests/test_bench_app_smoke.py)
 """
 
 from __future__ import annotations
@@ -56,7 +57,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--runs", type=int, default=500, help="Monte Carlo runs per plan for the band")
+    parser.add_argument("--quick", action="store_true", help="5 moves, 200 runs: checks the script works")
     args = parser.parse_args()
+    if args.quick:
+        args.moves, args.runs = 5, 200
     why = browser_missing()
     if why:
         print(f"bench_app: skipped: {why}")

@@ -62,6 +62,11 @@ def table_cells(page) -> list[str]:
     return re.findall(r"<td>([^<]*)</td>", model_text(page, "fw-table"))
 
 
+def slider_value(page, title_start: str) -> float:
+    return float(page.evaluate("""(start) => { for (const m of Bokeh.documents[0].all_models) {
+        if (m.type === 'Slider' && String(m.title).startsWith(start)) return m.value; } return null; }""", title_start))
+
+
 def plan_handle(page, index: int = 0):
     return page.locator(".fw-slider-plan .noUi-handle").nth(index)
 
@@ -87,6 +92,33 @@ def test_a_slider_move_changes_the_curves_and_the_summary(page) -> None:
     assert table_cells(page) != cells
     assert "your plan" in model_text(page, "fw-takeaways").lower()
     assert [kind for kind, _ in page.fw_messages if kind == "error"] == []
+
+
+def test_after_a_fast_drag_the_page_shows_the_run_at_the_sliders_last_value(page) -> None:
+    from flywheel.analysis.whatif import WhatIf
+    from flywheel.scenarios import get_model, load_scenario
+
+    handle = plan_handle(page, 4)  # deep dives
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 16):  # about 100 px in 15 quick steps: a stream of value changes
+        page.mouse.move(box["x"] + box["width"] / 2 + 7 * step, box["y"] + box["height"] / 2)
+    page.mouse.up()
+    last, settled = None, 0
+    while settled < 4:  # wait until the curve stops changing
+        page.wait_for_timeout(250)
+        now = line_values(page, "your_plan", "Trust")
+        settled = settled + 1 if now == last else 0
+        last = now
+    value = slider_value(page, "Your plan (today 1%)")  # the deep-dive slider (aria-valuenow is rounded)
+    assert value > 0.05
+    scenario = load_scenario(SCENARIOS / "shock_add_overlays.toml")
+    whatif = WhatIf(get_model(scenario.model_path), scenario.simulation)
+    expected = whatif.run(whatif.plan(scenario).with_values({"Deep Dive Share After": value}))
+    assert last == pytest.approx(list(expected.series["Trust"]), abs=1e-9)
+    attainment = float(re.findall(r"<td>([\d.]+)</td>", model_text(page, "fw-table"))[0])
+    assert attainment == pytest.approx(expected.series["Target Attainment"][-1] * 100, abs=0.05)
 
 
 def test_an_uploaded_scenario_sets_the_sliders(page) -> None:

@@ -96,3 +96,19 @@ def test_a_plan_saved_from_the_page_runs_with_flywheel_run(cli, tmp_path: Path) 
 
     run = pd.read_csv(tmp_path / "out" / "your_plan.csv", index_col="time")
     assert run["Trust"].to_numpy() == pytest.approx(page.charts.sources["your_plan"].data["Trust"], abs=1e-12)
+
+
+def test_another_host_needs_the_explicit_flag_and_prints_a_warning(monkeypatch, capsys) -> None:
+    """The server itself is replaced (a test must not listen beyond loopback); what it is given is checked."""
+    from flywheel.present import cli
+    from flywheel.present.app import server
+
+    served = {}
+    monkeypatch.setattr(server, "serve", lambda make_page, host, port, title, **kw: served.update(host=host, **kw))
+    assert cli.main(["app", "--host", "0.0.0.0", "--allow-remote", "--port", "5999", "--model",
+                     str(REPO_ROOT / "models" / "evil_sales_flywheel.mdl")]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.strip() == "flywheel: warning: serving on 0.0.0.0: other machines can open the page and run the model"
+    assert served == {"host": "0.0.0.0", "allow_remote": True, "on_ready": served["on_ready"]}
+    assert cli.main(["app", "--host", "0.0.0.0", "--port", "5999"]) == 2
+    assert "add --allow-remote" in capsys.readouterr().err

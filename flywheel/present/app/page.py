@@ -210,9 +210,8 @@ class WhatIfPage:
                                              width=180, margin=(18, 8, 4, 8))  # fmt: skip
         self.band_toggle.param.watch(self._on_band_toggle, "value")
         self.band_toggle.disabled = len(self.context.ranges) == 0
-        self.runs_select = pn.widgets.Select(label="Runs", options=list(RUN_CHOICES),
-                                             value=self.context.runs if self.context.runs in RUN_CHOICES else 500,
-                                             width=100)  # fmt: skip
+        self.runs_select = pn.widgets.Select(label="Runs", options=sorted({*RUN_CHOICES, self.context.runs}),
+                                             value=self.context.runs, width=100)  # fmt: skip
         self.runs_select.param.watch(lambda e: self._schedule_band() if self.band_toggle.value else None, "value")
         self.upload = pn.widgets.FileInput(accept=".toml", multiple=False, width=260, margin=(4, 8))
         self.upload.param.watch(self._on_upload, "value")
