@@ -183,3 +183,27 @@ def test_the_page_serves_any_model_through_its_profile(tmp_path, which) -> None:
     after = line(page, "your_plan", variable)
     assert not np.array_equal(before, after) and all(math.isfinite(x) for x in after)
     assert len(table_rows(page)) == 2
+
+
+def test_a_ranges_file_replaces_the_documented_uncertainty(tmp_path) -> None:
+    ranges = tmp_path / "mine.toml"
+    ranges.write_text('[ranges]\n"Trust Building Time" = { low = 12, high = 27 }\n'
+                      '"Conversion Power" = { distribution = "triangular", low = 2.6, mode = 4, high = 6 }\n')
+    context = build_context([SCENARIOS / "shock_add_overlays.toml"], folder=SCENARIOS, ranges=ranges, runs=100)
+    assert context.ranges.names == ["Trust Building Time", "Conversion Power"]
+    page = WhatIfPage(context)
+    assert "2 uncertain numbers (from " in page.board.text("fw-band-note")
+    page.band_toggle.value = True
+    assert page.band.n == 100 and "mine.toml" in page.board.text("fw-band-note")
+    assert set(page.band.inputs.columns) == {"Trust Building Time", "Conversion Power"}
+    assert page.runs_select.value == 100 and 100 in page.runs_select.options
+
+
+def test_the_page_renders_outside_a_server_as_in_a_notebook(flywheel_context) -> None:
+    from bokeh.document import Document
+
+    page = WhatIfPage(flywheel_context)
+    doc = Document()
+    root = page.view.get_root(doc)  # what Panel does to show a page in Jupyter
+    names = {m.name for m in root.references() if getattr(m, "name", None)}
+    assert root is not None and {"fw-texts", "line-your_plan", "line-alternative", "fw-table"} <= names
