@@ -17,10 +17,10 @@ import html
 import io
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import panel as pn
-from bokeh.models import Div, InlineStyleSheet
+from bokeh.models import InlineStyleSheet
 
 from ...analysis.whatif import Control, Plan
 from ...analysis.whatif_uncertainty import DOCUMENTED, Goal, goal_chances, plan_uncertainty
@@ -29,62 +29,17 @@ from ..takeaways import takeaways
 from . import panes
 from .charts import Charts
 from .context import AppContext
+from .files import data_file, plan_file
 from .text import lever_explanation, one_line, show_value, slider_format, unit_words
 from .textboard import TextBoard
 from .theme import CARD_STYLES, HTML_CSS, PANEL_STYLES, PLAN_COLORS
+from .widgets import SLIDER_CSS, TABS_CSS, FastSlider, fixed_html, text_box
 
 #: Builders of extra tabs: each takes the page and returns (title, Panel object). The audit tab goes here.
 TAB_BUILDERS: list[Callable[[WhatIfPage], tuple[str, Any]]] = []
 
 SIDEBAR_WIDTH = 430
-SLIDER_CSS = ":host .bk-slider-title { font-size: 13.5px; } :host .bk-slider-value { font-weight: 700; }"
-TABS_CSS = ":host .bk-tab { font-size: 15px; font-weight: 600; padding: 6px 18px; }"
 RUN_CHOICES = (200, 500, 1000, 2000)
-
-
-class FastSlider(pn.widgets.FloatSlider):
-    """A slider whose moves reach Python at once: Panel otherwise waits 50 ms for more changes of a widget
-    (``Syncable._debounce``); a "priority" change is scheduled immediately."""
-
-    _priority_changes: ClassVar[list[str]] = ["value", "value_throttled"]
-
-
-class HtmlBox:
-    """A block of HTML in a Bokeh ``Div`` with the page's style sheet (set once).
-
-    Not Panel's HTML pane: it re-sends its style sheets with the first change of its text, which makes
-    Bokeh re-walk the whole document (up to a second on a busy machine). Blocks that change with every
-    move live on the page's ``TextBoard`` instead."""
-
-    def __init__(self, text: str = "", sheet: InlineStyleSheet | None = None, visible: bool = True,
-                 name: str | None = None):  # fmt: skip
-        self.div = Div(text=text, sizing_mode="stretch_width", visible=visible, name=name,
-                       stylesheets=[sheet or InlineStyleSheet(css=HTML_CSS)])  # fmt: skip
-        self.view = pn.pane.Bokeh(self.div, sizing_mode="stretch_width", margin=(2, 4))
-
-    @property
-    def text(self) -> str:
-        return self.div.text
-
-    def set(self, text: str) -> None:
-        if self.div.text != text:  # every change is a message to the browser
-            self.div.text = text
-
-    @property
-    def visible(self) -> bool:
-        return self.div.visible
-
-    @visible.setter
-    def visible(self, value: bool) -> None:
-        if self.div.visible != value:
-            self.div.visible = value
-
-
-def _html(text: str, sheet: InlineStyleSheet) -> Any:
-    """A block of fixed HTML with the page's style sheet."""
-    return HtmlBox(text, sheet).view
-
-
 
 
 class WhatIfPage:
@@ -255,7 +210,7 @@ class WhatIfPage:
                 plan.sizing_mode, plan.width = "stretch_width", None
                 row[1].sizing_mode, row[1].width = None, 130
             doc = variables[lever.before].documentation
-            cards.append(pn.Column(_html(panes.lever_html(lever.label, text, doc, lever.dimension), self.sheet), body,
+            cards.append(pn.Column(fixed_html(panes.lever_html(lever.label, text, doc, lever.dimension), self.sheet), body,
                                    styles=CARD_STYLES, sizing_mode="stretch_width", margin=(4, 0)))  # fmt: skip
         today = [self.sliders[c.constant] for c in self.whatif.controls if c.role == "today"]
         assumptions = []
@@ -263,30 +218,30 @@ class WhatIfPage:
             if control.role != "assumption":
                 continue
             text = one_line(control.documentation)
-            assumptions.append(pn.Column(_html(panes.lever_html(control.label, text, control.documentation), self.sheet),
+            assumptions.append(pn.Column(fixed_html(panes.lever_html(control.label, text, control.documentation), self.sheet),
                                          self.sliders[control.constant], styles=CARD_STYLES,
                                          sizing_mode="stretch_width", margin=(4, 0)))  # fmt: skip
         sidebar_items: list[Any] = []
         if cards:
-            sidebar_items += [_html(panes.section_html("Your plan", "What management does from the month you choose."), self.sheet)]
+            sidebar_items += [fixed_html(panes.section_html("Your plan", "What management does from the month you choose."), self.sheet)]
             sidebar_items += cards
         if assumptions:
             note = "Both plans face these." if self.profile.levers else "Your plan's settings."
-            sidebar_items += [_html(panes.section_html("The world", note), self.sheet), *assumptions]
+            sidebar_items += [fixed_html(panes.section_html("The world", note), self.sheet), *assumptions]
         if today:
             sidebar_items.append(pn.Card(*today, title="Where you start: today's practice", collapsed=True,
                                          sizing_mode="stretch_width", margin=(8, 0)))  # fmt: skip
         sidebar = pn.Column(*sidebar_items, width=SIDEBAR_WIDTH, margin=(0, 12, 0, 0),
                             css_classes=["fw-sidebar"])  # fmt: skip
 
-        box = lambda name: pn.pane.Bokeh(self.board.divs[name], sizing_mode="stretch_width", margin=(2, 4))  # noqa: E731
+        box = lambda name: text_box(self.board.divs[name])  # noqa: E731
         self.chances_div = self.board.divs["fw-chances"]
         self.chances_div.visible = False
         plots = pn.GridBox(*[pn.pane.Bokeh(f, sizing_mode="stretch_width") for f in self.charts.figures],
                            ncols=3, sizing_mode="stretch_width")  # fmt: skip
         compare_bar = pn.Row(box("fw-legend"), sizing_mode="stretch_width")
         choose = pn.Row(self.alternative_select, self.shared, sizing_mode="stretch_width")
-        files = pn.Row(_html('<div class="fw-note" style="padding-top:10px"><b>Load a scenario file</b></div>', self.sheet),
+        files = pn.Row(fixed_html('<div class="fw-note" style="padding-top:10px"><b>Load a scenario file</b></div>', self.sheet),
                        self.upload, self.download_toml, self.download_csv, sizing_mode="stretch_width")  # fmt: skip
         uncertainty = pn.Column(
             pn.Row(self.band_toggle, self.runs_select, self.goal_threshold, self.goal_time, sizing_mode="stretch_width"),
@@ -295,17 +250,17 @@ class WhatIfPage:
         main = pn.Column(
             pn.Column(compare_bar, choose, files, styles=PANEL_STYLES, sizing_mode="stretch_width", margin=(0, 0, 6, 0)),
             self.message,
-            pn.Column(_html(panes.section_html("What happens"), self.sheet), box("fw-takeaways"), styles=PANEL_STYLES,
+            pn.Column(fixed_html(panes.section_html("What happens"), self.sheet), box("fw-takeaways"), styles=PANEL_STYLES,
                       sizing_mode="stretch_width", margin=(6, 0)),
             pn.Column(box("fw-table"), styles=PANEL_STYLES, sizing_mode="stretch_width", margin=(6, 0)),
             uncertainty,
             plots,
-            _html(panes.caveats_html(self.profile.caveats), self.sheet),
+            fixed_html(panes.caveats_html(self.profile.caveats), self.sheet),
             sizing_mode="stretch_width",
         )  # fmt: skip
         whatif_tab = pn.Row(sidebar, main, sizing_mode="stretch_width")
         self.tabs = pn.Tabs(("What if", whatif_tab), sizing_mode="stretch_width", dynamic=False, stylesheets=[TABS_CSS])
-        header = _html(panes.header_html(self.profile.title, self.profile.story), self.sheet)
+        header = fixed_html(panes.header_html(self.profile.title, self.profile.story), self.sheet)
         self.layout = pn.Column(header, self.tabs, sizing_mode="stretch_width", margin=(10, 18),
                                 styles={"background": "#f5f7fa"})  # fmt: skip
         self._update_band_note()
@@ -472,26 +427,12 @@ class WhatIfPage:
 
     # ----------------------------------------------------------------------------------- downloads
     def _toml_file(self) -> io.BytesIO:
-        from ...scenarios.writing import scenario_text
-
-        plan = self.plan()
         alternative = self.runs.get("alternative")
-        against = f" Compared on the page with: {alternative.plan.title}." if alternative else ""
-        text = scenario_text("Your plan (from the what-if page)", self.whatif.model, plan.params,
-                             description=f"Saved from the flywheel what-if page.{against}",
-                             simulation=self.whatif.simulation)  # fmt: skip
-        return io.BytesIO(text.encode("utf-8"))
+        return plan_file(self.whatif, self.plan(), alternative.plan.title if alternative else None)
 
     def _csv_file(self) -> io.BytesIO:
-        import pandas as pd
-
-        frames = []
-        for key, run in self.runs.items():
-            frame = self.whatif.full_frame(run.plan).reset_index()
-            frame.insert(0, "plan", run.plan.title if key == "alternative" else self.plan_title)
-            frames.append(frame)
-        table = pd.concat(frames, ignore_index=True)
-        return io.BytesIO(table.to_csv(index=False).encode("utf-8"))
+        plans = {key: run.plan for key, run in self.runs.items()}
+        return data_file(self.whatif, plans, {"your_plan": self.plan_title})
 
 
 def _clamp(value: float, control: Control) -> float:
