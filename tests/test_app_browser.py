@@ -182,6 +182,25 @@ def test_the_exported_page_works_with_no_server(browser, tmp_path) -> None:
         page.close()
 
 
+def test_another_model_is_served_through_its_profile(browser, tmp_path) -> None:
+    from .whatif_models import team_scenario, write_team
+
+    model = write_team(tmp_path)
+    team_scenario(tmp_path, "coach", "[policy.after]\nCoaching = 1\n", title="More coaching")
+    with app_server("--model", str(model), "--scenarios", str(tmp_path), cwd=tmp_path) as (url, _):
+        page, messages, requests = open_page(browser, url)
+        try:
+            wait_ready(page)
+            assert page.get_by_text("What if? Team").count() == 1
+            assert "More coaching" in model_text(page, "fw-legend")
+            curve = line_values(page, "your_plan", "Morale")
+            timed_key(page, page.locator(".fw-slider-plan .noUi-handle").first, "PageUp")
+            assert line_values(page, "your_plan", "Morale")[-1] > curve[-1]
+            assert [t for kind, t in messages if kind == "error"] == [] and external(requests) == []
+        finally:
+            page.close()
+
+
 def test_the_server_listens_on_loopback_only(server) -> None:
     port = int(server[0].rsplit(":", 1)[1].strip("/"))
     listening = _listening_addresses(port)
