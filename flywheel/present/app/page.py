@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -185,8 +186,9 @@ class WhatIfPage:
             return f"Your plan (today {show_value(control, today)})"
         if control.role == "switch":
             return f"From {self.whatif.time_unit.lower()}"
-        if control.role == "today":
-            return f"{control.label}" + (f" ({unit})" if unit else "")
+        if control.role == "today":  # the lever's label without its explanation in brackets
+            short = re.sub(r"\s*\([^)]*\)", "", control.label).strip() or control.label
+            return short + (f" ({unit})" if unit and unit not in short.lower() else "")
         return "Value" + (f" ({unit})" if unit else "")
 
     def _today_constant(self, control: Control) -> str:
@@ -315,8 +317,7 @@ class WhatIfPage:
         note = f"Loaded {filename} ({scenario.title})."
         if extras:
             note += " It also sets " + ", ".join(f"{k} = {v:g}" for k, v in extras.items()) + "."
-        times = scenario.simulation
-        if any(v is not None for v in (times.final_time, times.time_step, times.saveper)):
+        if scenario.simulation != self.whatif.simulation:
             note += " The page keeps its own time settings."
         self._show_message(note, "success")
 
