@@ -17,17 +17,26 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; keeps `flywheel --help` fas
 
     from ..scenarios import Measure, Profile
 
-__all__ = ["format_summary", "measure_value", "render_table", "summarise"]
+__all__ = ["format_summary", "measure_of", "measure_value", "render_table", "summarise"]
 
 
 def measure_value(df: pd.DataFrame, measure: Measure) -> float:
     """One measure of one run (NaN when the run lacks the variable)."""
-    import numpy as np
-
     if measure.variable not in df.columns:
         return math.nan
-    series = df[measure.variable]
-    values = series.to_numpy(dtype=float)
+    denominator = None
+    if measure.statistic == "ratio_of_sums":
+        if measure.denominator not in df.columns:
+            return math.nan
+        denominator = df[measure.denominator].to_numpy(dtype=float)
+    return measure_of(df.index.to_numpy(dtype=float), df[measure.variable].to_numpy(dtype=float), measure, denominator)
+
+
+def measure_of(times: Any, values: Any, measure: Measure, denominator: Any = None) -> float:
+    """One measure from plain arrays (the page calls this on every slider move: no pandas)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
     statistic = measure.statistic
     if statistic == "final":
         value = values[-1]
@@ -43,11 +52,11 @@ def measure_value(df: pd.DataFrame, measure: Measure) -> float:
         value = values[-1] / values[0] if values[0] != 0 else math.nan
     elif statistic in ("first_below", "first_above"):
         hits = values < measure.threshold if statistic == "first_below" else values > measure.threshold
-        return float(series.index[np.argmax(hits)]) if hits.any() else math.nan
+        return float(np.asarray(times)[np.argmax(hits)]) if hits.any() else math.nan
     elif statistic == "ratio_of_sums":
-        if measure.denominator not in df.columns:
+        if denominator is None:
             return math.nan
-        total = float(df[measure.denominator].sum())
+        total = float(np.sum(denominator))
         value = float(values.sum()) / total if total != 0 else math.nan
     else:  # pragma: no cover - the profile reader accepts only known statistics
         raise ValueError(f"unknown statistic {statistic!r}")

@@ -5,8 +5,9 @@ switch month and the ecosystem dimension they belong to), the key assumptions a 
 the panels of a comparison figure, the summary measures, and how the management game shows the model
 (``[game]``, read by ``game_profile``). ``compare``, ``run``, summaries, the web
 page and reports read a model only through its profile, never through names typed in code. A model
-without a profile gets sensible defaults from itself: its stocks as panels and measures, and every
-constant pair "L Before"/"L After" as a lever.
+without a profile gets sensible defaults from itself: its stocks as panels and measures, every
+constant pair "L Before"/"L After" as a lever, and the first constants with a documented range as
+assumptions (sliders on the what-if page).
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def load_profile(model: Model) -> Profile:
 
 
 def default_profile(model: Model) -> Profile:
-    """Stocks as panels and final values, "L Before"/"L After" pairs as levers."""
+    """Stocks as panels and final values, "L Before"/"L After" pairs as levers, ranged constants as
+    assumptions."""
     variables = model.variables
     levers = []
     for name, info in variables.items():
@@ -143,8 +145,23 @@ def default_profile(model: Model) -> Profile:
     panels = tuple(Panel(column, column) for _, column in stocks)
     measures = tuple(Measure(_slug(column), f"Final {column}", column, "final", units=variables[n].units)
                      for n, column in stocks[:5])  # fmt: skip
-    return _indexed(Profile(title=model.name, levers=tuple(levers), panels=panels, measures=measures,
-                            game=default_game(model, panels)))  # fmt: skip
+    in_levers = {n for lever in levers for n in (lever.before, lever.after, lever.switch)}
+    assumptions = tuple(_documented_assumptions(model, in_levers))
+    return _indexed(Profile(title=model.name, levers=tuple(levers), assumptions=assumptions, panels=panels,
+                            measures=measures, game=default_game(model, panels)))  # fmt: skip
+
+
+def _documented_assumptions(model: Model, exclude: set[str | None], limit: int = 12) -> list[Assumption]:
+    """The first constants with a documented range (``~ units [low, high]``) that no lever uses."""
+    found = []
+    for name, info in model.variables.items():
+        low, high = info.limits if info.limits else (None, None)
+        if info.kind != "constant" or info.dims or name in exclude or low is None or high is None or not low < high:
+            continue
+        found.append(Assumption(name, name, info.documentation, float(low), float(high)))
+        if len(found) == limit:
+            break
+    return found
 
 
 def _slug(name: str) -> str:

@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import auditing, calibrating, listing, loops, play, reporting, runs, tipping, uncertainty, verifying
+from . import app, auditing, calibrating, listing, loops, play, reporting, runs, tipping, uncertainty, verifying
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
-COMMAND_MODULES = (runs, listing, loops, tipping, play, verifying, uncertainty, calibrating, auditing, reporting)
+COMMAND_MODULES = (runs, listing, loops, tipping, play, verifying, uncertainty, calibrating, auditing, reporting, app)
 
 _MAIN_EPILOG = """\
 examples:
@@ -31,6 +31,7 @@ examples:
   flywheel montecarlo scenarios/deep_dives.toml --ranges scenarios/ranges/judgement.toml -o results/
   flywheel sensitivity --outcome 'Target Attainment' -o results/    Sobol indices through time
   flywheel play --seed 7 --save me.json               the management game in the terminal
+  flywheel app                                        the what-if page on http://127.0.0.1:5006/
 
 Each command has its own --help. Exit codes: 0 ok, 1 check failed (verify, scenarios --check),
 2 error (bad input, refused overwrite, failed run)."""
