@@ -16,7 +16,19 @@ import sys
 from collections.abc import Sequence
 
 from ...errors import FlywheelError
-from . import app, auditing, calibrating, listing, loops, play, reporting, runs, tipping, uncertainty, verifying
+from . import (
+    app,
+    auditing,
+    calibrating,
+    listing,
+    loops,
+    play,
+    reporting,
+    runs,
+    tipping,
+    uncertainty,
+    verifying,
+)
 from .common import EXIT_ERROR, EXIT_OK, Parser, UsageError, formatter
 
 COMMAND_MODULES = (runs, listing, loops, tipping, play, verifying, uncertainty, calibrating, auditing, reporting, app)
