@@ -144,13 +144,14 @@ def test_uncertainty_draws_bands_and_the_chance_of_the_goal(flywheel_context) ->
 def test_extra_tabs_come_after_the_what_if_tab(flywheel_context) -> None:
     import panel as pn
 
-    TAB_BUILDERS.append(lambda page: ("Audit", pn.pane.Markdown("audit here")))
+    TAB_BUILDERS.append(lambda page: ("Sources", pn.pane.Markdown("sources here")))
+    TAB_BUILDERS.append(lambda page: None)  # a builder may offer no tab
     try:
         page = WhatIfPage(flywheel_context)
     finally:
-        TAB_BUILDERS.pop()
+        del TAB_BUILDERS[-2:]
     page.add_tab("Notes", pn.pane.Markdown("notes"))
-    assert page.tabs._names == ["What if", "Audit", "Notes"]
+    assert page.tabs._names == ["What if", "Audit", "Sources", "Notes"]
 
 
 def test_page_apply_sets_sliders_for_other_tabs(page) -> None:
@@ -207,3 +208,48 @@ def test_the_page_renders_outside_a_server_as_in_a_notebook(flywheel_context) ->
     root = page.view.get_root(doc)  # what Panel does to show a page in Jupyter
     names = {m.name for m in root.references() if getattr(m, "name", None)}
     assert root is not None and {"fw-texts", "line-your_plan", "line-alternative", "fw-table"} <= names
+
+
+# ----------------------------------------------------------------------------------------- the audit tab
+
+
+def _audit(page: WhatIfPage):
+    assert len(page.tabs) == 2  # "What if", then "Audit" (the model has an audit mapping)
+    from flywheel.analysis.audit_files import load_mapping
+    from flywheel.present.app.audit_tab import AuditTab
+
+    return AuditTab(page, load_mapping(page.context.model.path.with_name("audit_mapping.toml"), page.context.model))
+
+
+def test_the_audit_tab_places_the_team_and_starts_your_plan_there(page) -> None:
+    tab = _audit(page)
+    assert len(tab.sliders) >= 15 and all(s.value == 3 for s in tab.sliders.values())
+    tab.run()  # all 3s: the model's status quo
+    assert tab.result.position.start["Trust"] == pytest.approx(tab.result.position.status_quo["Trust"], abs=1e-12)
+    assert tab.radar.visible and tab.trajectory.visible and tab.ranking.visible and not tab.use.disabled
+    assert "not a measurement" in tab.mapping.statement.lower() or "judgement" in tab.mapping.statement.lower()
+    culture = [qid for qid in tab.sliders if qid.startswith("culture")]
+    for qid in culture:  # a team that dives deep
+        tab.sliders[qid].value = 5
+    tab.run()
+    deep = tab.result.position.params
+    assert deep["Deep Dive Share Before"] > 0.01  # more deep dives than the status quo's 0.01
+    before = line(page, "your_plan", "Target Attainment").copy()
+    tab.start_plan()
+    assert page.sliders["Deep Dive Share Before"].value == pytest.approx(deep["Deep Dive Share Before"])
+    assert not np.array_equal(line(page, "your_plan", "Target Attainment"), before)
+    assert page.plan_title == "Your audited position"
+
+
+def test_a_broken_answers_upload_is_a_message_and_the_tab_keeps_working(page) -> None:
+    tab = _audit(page)
+    tab.upload.filename = "broken.toml"
+    tab.upload.value = b"[strategy\nnot toml"
+    assert tab.message.visible and tab.message.alert_type == "danger" and "broken.toml" in tab.message.object
+    first = next(iter(tab.sliders))
+    dim, key = first.split(".", 1)
+    tab.upload.filename = "bad.toml"
+    tab.upload.value = f"[{dim}]\n{key} = 9\n".encode()
+    assert "outside 1-5" in tab.message.object
+    tab.run()  # still works
+    assert tab.result is not None

@@ -8,7 +8,8 @@ after the sliders settle, computed on the next tick so the lines never wait for 
 failed run shows a message in the page and leaves the last good state on screen.
 
 ``WhatIfPage(context).view`` is a Panel object: served by ``flywheel app``, or shown in a notebook.
-Further tabs (the audit) are added with ``add_tab``, or for every page with ``TAB_BUILDERS``.
+The audit tab (``audit_tab``) follows when the model has an audit mapping; further tabs are added with
+``add_tab``, or for every page with ``TAB_BUILDERS``.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from .textboard import TextBoard
 from .theme import CARD_STYLES, HTML_CSS, PANEL_STYLES, PLAN_COLORS
 from .widgets import SLIDER_CSS, TABS_CSS, FastSlider, fixed_html, text_box
 
-#: Builders of extra tabs: each takes the page and returns (title, Panel object). The audit tab goes here.
-TAB_BUILDERS: list[Callable[[WhatIfPage], tuple[str, Any]]] = []
+#: Builders of extra tabs after "What if" and "Audit": each takes the page and returns (title, Panel object),
+#: or None for no tab.
+TAB_BUILDERS: list[Callable[[WhatIfPage], tuple[str, Any] | None]] = []
 
 SIDEBAR_WIDTH = 430
 RUN_CHOICES = (200, 500, 1000, 2000)
@@ -66,8 +68,12 @@ class WhatIfPage:
         self._build_layout()
         self.refresh(("your_plan", "alternative"))
         self.board.drawn()  # later changes come from the browser: texts travel through the board's source
-        for builder in TAB_BUILDERS:
-            self.add_tab(*builder(self))
+        from .audit_tab import audit_tab
+
+        for builder in (audit_tab, *TAB_BUILDERS):  # a builder may offer no tab for this model (None)
+            tab = builder(self)
+            if tab is not None:
+                self.add_tab(*tab)
 
     # ----------------------------------------------------------------------------------- public API
     @property
