@@ -124,7 +124,7 @@ def test_after_a_fast_drag_the_page_shows_the_run_at_the_sliders_last_value(page
 def test_an_uploaded_scenario_sets_the_sliders(page) -> None:
     deep_dives = plan_handle(page, 4)
     before = float(deep_dives.get_attribute("aria-valuenow"))
-    page.locator("input[type=file]").set_input_files(str(SCENARIOS / "deep_dives_retire_overlays.toml"))
+    page.locator(".fw-scenario-upload input[type=file]").set_input_files(str(SCENARIOS / "deep_dives_retire_overlays.toml"))
     page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('fw-legend').text.includes('deep_dives_retire')")
     assert before < 0.05 and float(deep_dives.get_attribute("aria-valuenow")) == pytest.approx(0.3)
     assert float(plan_handle(page, 2).get_attribute("aria-valuenow")) == pytest.approx(12)  # overlay lifetime
@@ -137,7 +137,7 @@ def test_a_broken_upload_shows_a_message_and_the_page_keeps_working(page, tmp_pa
     broken = tmp_path / "broken.toml"
     broken.write_text('title = "Broken"\nmodel = "evil_sales_flywheel.mdl"\n[parameters]\n"Trust Erosion Time" = "soon"\n',
                       encoding="utf-8")  # fmt: skip
-    page.locator("input[type=file]").set_input_files(str(broken))
+    page.locator(".fw-scenario-upload input[type=file]").set_input_files(str(broken))
     message = page.get_by_text("Could not load the file. broken.toml:")
     message.wait_for(timeout=30_000)
     assert "expected a number" in message.inner_text()

@@ -57,7 +57,8 @@ class AuditTab:
                     margin=(4, 0))  # fmt: skip
             for d in mapping.dimensions
         ]
-        self.upload = pn.widgets.FileInput(accept=".toml", multiple=False, sizing_mode="stretch_width")
+        self.upload = pn.widgets.FileInput(accept=".toml", multiple=False, sizing_mode="stretch_width",
+                                          css_classes=["fw-answers-upload"])
         self.upload.param.watch(self._on_upload, "value")
         self.place = pn.widgets.Button(label="Place us in the model", color="primary", sizing_mode="stretch_width")
         self.place.on_click(lambda _event: self.run())

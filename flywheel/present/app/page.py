@@ -175,7 +175,8 @@ class WhatIfPage:
         self.runs_select = pn.widgets.Select(label="Runs", options=sorted({*RUN_CHOICES, self.context.runs}),
                                              value=self.context.runs, width=100)  # fmt: skip
         self.runs_select.param.watch(lambda e: self._schedule_band() if self.band_toggle.value else None, "value")
-        self.upload = pn.widgets.FileInput(accept=".toml", multiple=False, width=260, margin=(4, 8))
+        self.upload = pn.widgets.FileInput(accept=".toml", multiple=False, width=260, margin=(4, 8),
+                                          css_classes=["fw-scenario-upload"])
         self.upload.param.watch(self._on_upload, "value")
         self.download_toml = pn.widgets.FileDownload(callback=self._toml_file, filename="your_plan.toml",
                                                      label="Download your plan (.toml)", color="primary",
