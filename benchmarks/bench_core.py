@@ -24,6 +24,8 @@ What is measured, all in one run of this script, printed as tables of times and 
      and of the first ``run()``, and, from outside, the wall time of the whole process (interpreter start,
      ``import flywheel``, load, first run).
    - cached load: a second process with the same cache dir: ``load_model`` and the first ``run()``.
+   - the same cached load in a process that has imported numpy, pandas and xarray before the clock
+     starts (a notebook): what is left when the libraries a researcher has loaded anyway are loaded.
    Each pair (first, cached) is repeated 3 times with new cache dirs; the medians are printed.
    ``benchmarks/bench_compile.py`` measures compile and load times on larger models.
 Before timing, the script checks that the three engines agree (stocks at every time step).
@@ -229,6 +231,8 @@ def division_floor(fw_model) -> dict[str, float]:
 # --------------------------------------------------------------------------- 3. load times
 _CHILD = """
 import json, sys, time
+if len(sys.argv) > 2:  # a notebook's process: numpy, pandas and xarray are imported already
+    import numpy, pandas, xarray
 t0 = time.perf_counter()
 import flywheel
 t1 = time.perf_counter()
@@ -240,13 +244,13 @@ print(json.dumps({"import": t1 - t0, "load": t2 - t1, "first_run": t3 - t2}))
 """
 
 
-def load_in_subprocess(env_overrides: dict[str, str]) -> dict[str, float]:
-    """Import flywheel, load the model and run it once in a new interpreter; times inside and outside."""
+def load_in_subprocess(env_overrides: dict[str, str], preimported: bool = False) -> dict[str, float]:
+    """Import flywheel, load the model and run it once in a new interpreter; times inside and outside.
+    ``preimported``: numpy, pandas and xarray are imported before the clock starts, as in a notebook."""
     env = {**os.environ, **env_overrides}
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(MODEL_PATH)], env=env, capture_output=True, text=True, timeout=600
-    )
+    argv = [sys.executable, "-c", _CHILD, str(MODEL_PATH)] + (["preimported"] if preimported else [])
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"load subprocess failed:\n{done.stderr}")
@@ -262,6 +266,7 @@ def time_loads(workdir: Path, repeats: int) -> dict[str, dict[str, float]]:
         env = {"FLYWHEEL_CACHE_DIR": str(workdir / f"flywheel-cache-{i}")}
         for key in ("first", "cached"):
             runs.setdefault(key, []).append(load_in_subprocess(env))
+        runs.setdefault("notebook", []).append(load_in_subprocess(env, preimported=True))
     return {
         key: {field: statistics.median(r[field] for r in rs) for field in rs[0]} for key, rs in runs.items()
     }
@@ -368,6 +373,7 @@ def print_loads(loads: dict[str, dict[str, float]], repeats: int) -> None:
     rows = [
         ("first load, empty FLYWHEEL_CACHE_DIR", "first", "load + first run < 3 s"),
         ("cached load (same FLYWHEEL_CACHE_DIR)", "cached", "load + first run < 0.3 s"),
+        ("cached, numpy/pandas/xarray already imported", "notebook", ""),
     ]
     for label, key, target in rows:
         t = loads[key]
@@ -380,6 +386,12 @@ def print_loads(loads: dict[str, dict[str, float]], repeats: int) -> None:
     cached = loads["cached"]
     print(
         f"  cached load_model + first run: {fmt_time(cached['load'] + cached['first_run']).strip()} (target < 0.3 s)"
+    )
+    notebook = loads["notebook"]
+    print(
+        "  the same with numpy, pandas and xarray imported before (a notebook): "
+        f"{fmt_time(notebook['load'] + notebook['first_run']).strip()}; the difference is importing them "
+        "(lazily, at load_model and at the first DataFrame)"
     )
 
 

@@ -131,6 +131,13 @@ def _plan(model: Model, names: Any, limit: int) -> _Plan:
     return plan
 
 
+def _in_cycles(structure: Structure) -> set[str]:
+    """The variables on some feedback loop (in a strongly connected part of the graph)."""
+    import networkx as nx
+
+    return {n for part in nx.strongly_connected_components(structure.graph) if len(part) > 1 for n in part}
+
+
 def loop_dominance(
     model: Model, scenario: Any = None, method: str = "euler", *, limit: int = MAX_LOOPS, names: Any = None
 ) -> xr.Dataset:
@@ -143,11 +150,18 @@ def loop_dominance(
     the fewest strongest loops explaining at least half, comma-separated). Loop coordinates: ``name``,
     ``polarity``, ``length``, ``variables`` (" -> "-joined), ``stocks`` (", "-joined), ``partition``.
     Loop ids and polarities are the model's (as ``loops(model)``), the same for every scenario. Raises
-    ``ModelError`` for a model without feedback loops."""
+    ``ModelError`` for a model without feedback loops, and for one whose loops pass through subscripted
+    variables (Loops That Matter scores loops element by element; not yet done here)."""
     import xarray as xr
 
     from .links import spec_for
 
+    arrays = sorted(n for n in _in_cycles(causal_structure(model)) if model.variables[n].dims)
+    if arrays:
+        shown = ", ".join(arrays[:3]) + (f" and {len(arrays) - 3} more" if len(arrays) > 3 else "")
+        raise ModelError(f"{model.path.name}: loop dominance works on variables without subscripts, and "
+                         f"{shown} {'is' if len(arrays) == 1 else 'are'} subscripted (links, loops and diagrams "
+                         "work on subscripted models)")  # fmt: skip
     plan = _plan(model, names, limit)
     structure = plan.structure
     if isinstance(scenario, Game):

@@ -6,6 +6,10 @@ input held, ``flywheel.core.probe.Probe``); a link into a stock differentiates t
 an inflow is + and an outflow - (the stock-and-flow convention). SMOOTH, DELAY and TREND count as one
 link from their input to their output with the builtin's polarity (+). A link whose sign is not the
 same at every point is marked ``±`` and the ``where`` column says where each sign was found.
+
+A subscripted variable is one node (as on a Vensim diagram): a link from an array moves every element of
+the source together and reads every element of the target, so its polarity is ``±`` when elements
+disagree.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelError
-from .structure import Structure, causal_structure
+from .structure import Structure, causal_structure, elements_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,19 +76,23 @@ def _points(model: Model, structure: Structure, spec, samples: int, seed: int):
             ranges = load_ranges(None, model)
         except Exception:  # no documented ranges: the run alone
             ranges = None
+        draw = {}
         if ranges is not None and len(ranges):
-            draw = ranges.sample(samples, seed)
+            layout = model.compiled.layout  # arrays' documented ranges are left out: scalars vary
+            draw = {c: v for c, v in ranges.sample(samples, seed).items()
+                    if c in layout.param_slots or c in layout.stock_init_slots}  # fmt: skip
+        if ranges is not None and len(ranges) and draw:
             saves = np.flatnonzero(grid.schedule)
             sample_steps = np.unique(saves[np.linspace(1, len(saves) - 1, SAMPLE_POINTS).round().astype(int)])
             times = [float(grid.times[k]) for k in sample_steps]
             sample_states = states_at(spec, list(sample_steps)) if model.compiled.layout.n_states else None
-            ds = model.run_ensemble(draw, return_times=times, base=spec, lockstep=False)
+            sampled = simulate(spec, members=draw, columns=names, times=times, lockstep=False)
             stock_row = model.compiled.layout.stock_index
             for m in range(samples):
-                if bool(ds["diverged"].values[m]):
+                if bool(sampled.diverged[m]):
                     continue
                 for j, _k in enumerate(sample_steps):
-                    vals = np.array([float(ds[n].values[m, j]) if n in ds else np.nan for n in names])
+                    vals = sampled.values[:, m, j]
                     st = sample_states[j].copy() if sample_states is not None else np.zeros(0)
                     for stock, row in stock_row.items():
                         st[row] = vals[names.index(stock)]
@@ -114,6 +122,7 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
     vpos = {n: i for i, n in enumerate(model.compiled.layout.value_names)}
     stock_row = model.compiled.layout.stock_index
     holdable = [n for n in model.compiled.layout.param_slots if n in pos]
+    elements = {n: elements_of(model, n, vpos) for n in structure.nodes}
     rows: list[dict] = []
     pairs = [(s, t) for t, sources in structure.edges.items() for s in sources]
     fixed = {}  # builtin links: the builtin's polarity
@@ -141,7 +150,8 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
     for group_pairs, computed in groups:
         if not group_pairs:
             continue
-        held_names = [h for h in holdable if h not in computed]
+        computed_columns = {e for name in computed for e in elements[name]}
+        held_names = [h for h in holdable if h not in computed_columns]
         n = 2 * len(group_pairs)
         probe = Probe(spec, n)
         by_time: dict[float, list[int]] = {}
@@ -152,34 +162,41 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
                 _, vals, st, label = points[i]
                 held = np.repeat(vals[[pos[h] for h in held_names]][None, :], n, axis=0)
                 states = np.repeat(st[None, :], n, axis=0)
-                steps = np.zeros(len(group_pairs))
                 hpos = {h: k for k, h in enumerate(held_names)}
                 for m, (s, _t) in enumerate(group_pairs):
                     row = through_state.get((s, _t))
-                    x = st[row] if row is not None else vals[pos[s]]
-                    h = _REL_H * max(1.0, abs(x))
-                    steps[m] = h
                     if row is not None:
+                        x = st[row]
+                        h = _REL_H * max(1.0, abs(x))
                         states[2 * m, row] = x + h
                         states[2 * m + 1, row] = x - h
-                    elif s in stock_row:
-                        states[2 * m, stock_row[s]] = x + h
-                        states[2 * m + 1, stock_row[s]] = x - h
-                    else:
-                        held[2 * m, hpos[s]] = x + h
-                        held[2 * m + 1, hpos[s]] = x - h
+                        continue
+                    for element in elements[s]:  # an array moves as a whole
+                        if element in stock_row:
+                            x = st[stock_row[element]]
+                            h = _REL_H * max(1.0, abs(x))
+                            states[2 * m, stock_row[element]] = x + h
+                            states[2 * m + 1, stock_row[element]] = x - h
+                        else:
+                            x = vals[pos[element]]
+                            h = _REL_H * max(1.0, abs(x))
+                            held[2 * m, hpos[element]] = x + h
+                            held[2 * m + 1, hpos[element]] = x - h
                 V, D = probe.evaluate(time, states, {h: held[:, k] for k, h in enumerate(held_names)})
                 for m, (s, t) in enumerate(group_pairs):
                     if structure.kind(t) == "stock":
-                        up, down = D[2 * m, stock_row[t]], D[2 * m + 1, stock_row[t]]
+                        rows_t = [stock_row[e] for e in elements[t]]
+                        up, down = D[2 * m, rows_t], D[2 * m + 1, rows_t]
                     else:
-                        up, down = V[2 * m, vpos[t]], V[2 * m + 1, vpos[t]]
-                    derivative = (up - down) / (2 * steps[m])
-                    scale = max(abs(up), abs(down), 1e-300)
-                    if np.isfinite(derivative) and abs(up - down) > 1e-9 * scale:
-                        signs[(s, t)].append((time, label, 1 if derivative > 0 else -1))
+                        cols_t = [vpos[e] for e in elements[t]]
+                        up, down = V[2 * m, cols_t], V[2 * m + 1, cols_t]
+                    change = up - down
+                    scale = np.maximum(np.maximum(np.abs(up), np.abs(down)), 1e-300)
+                    moved = np.isfinite(change) & (np.abs(change) > 1e-9 * scale)
+                    for sign in sorted({1 if c > 0 else -1 for c in change[moved]}):
+                        signs[(s, t)].append((time, label, sign))
     dormant = [pair for pair in numeric if not signs[pair]]
-    wide = _dormant_signs(structure, spec, dormant, points, pos, holdable, through_state) if dormant else {}
+    wide = _dormant_signs(structure, spec, dormant, points, pos, holdable, through_state, elements) if dormant else {}
     for s, t in pairs:
         if (s, t) in fixed:
             polarity, where = fixed[(s, t)]
@@ -200,9 +217,10 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
 WIDE_FACTORS = (0.01, 0.1, 0.5, 2.0, 10.0, 100.0)  # how far a dormant link's source is moved
 
 
-def _dormant_signs(structure: Structure, spec, pairs, points, pos, holdable, through_state):
+def _dormant_signs(structure: Structure, spec, pairs, points, pos, holdable, through_state, elements):
     """Signs of links with no effect near the run: the source moved far (``WIDE_FACTORS``), at the run's
-    points, the target computed from it with every other input held."""
+    points, the target computed from it with every other input held (an array's elements move together,
+    each by the same factor)."""
     from ..core.probe import Probe
 
     model = structure.model
@@ -212,27 +230,35 @@ def _dormant_signs(structure: Structure, spec, pairs, points, pos, holdable, thr
     probe = Probe(spec, members)
     found: dict[tuple[str, str], list[tuple[float, str, int]]] = {pair: [] for pair in pairs}
     for s, t in pairs:
-        held_names = [h for h in holdable if h != t]
+        targets = set(elements[t])
+        held_names = [h for h in holdable if h not in targets]
         hpos = {h: k for k, h in enumerate(held_names)}
+        through = through_state.get((s, t))
+        sources = [("state", through)] if through is not None else [
+            ("state", stock_row[e]) if e in stock_row else ("held", e) for e in elements[s]]  # fmt: skip
         for time, vals, st, label in points:
             if label != "run":
                 continue
             held = np.repeat(vals[[pos[h] for h in held_names]][None, :], members, axis=0)
             states = np.repeat(st[None, :], members, axis=0)
-            row = through_state.get((s, t), stock_row.get(s))
-            x = st[row] if row is not None else vals[pos[s]]
-            moved = [x * f if x != 0 else (f - 1.0) for f in WIDE_FACTORS]
-            for m, value in enumerate(moved, start=1):
-                if row is not None:
-                    states[m, row] = value
-                else:
-                    held[m, hpos[s]] = value
+            direction = 0.0
+            for kind, where in sources:
+                x = st[where] if kind == "state" else vals[pos[where]]
+                for m, f in enumerate(WIDE_FACTORS, start=1):
+                    value = x * f if x != 0 else (f - 1.0)
+                    if kind == "state":
+                        states[m, where] = value
+                    else:
+                        held[m, hpos[where]] = value
+                direction = direction or (1.0 if x >= 0 else -1.0)
             V, D = probe.evaluate(time, states, {h: held[:, k] for k, h in enumerate(held_names)})
-            z = D[:, stock_row[t]] if structure.kind(t) == "stock" else V[:, vpos[t]]
-            for m, value in enumerate(moved, start=1):
+            z = D[:, [stock_row[e] for e in elements[t]]] if structure.kind(t) == "stock" else V[:, [vpos[e] for e in elements[t]]]
+            for m, f in enumerate(WIDE_FACTORS, start=1):
                 change = z[m] - z[0]
-                if np.isfinite(change) and abs(change) > 1e-9 * max(abs(z[0]), abs(z[m]), 1e-300):
-                    found[(s, t)].append((time, label, 1 if change / (value - x) > 0 else -1))
+                moved = np.isfinite(change) & (np.abs(change) > 1e-9 * np.maximum(np.maximum(np.abs(z[0]), np.abs(z[m])), 1e-300))
+                up = (f - 1.0) * direction  # the sign of the source's move (x*f - x, or f - 1 from 0)
+                for c in change[moved]:
+                    found[(s, t)].append((time, label, 1 if c * up > 0 else -1))
     return found
 
 

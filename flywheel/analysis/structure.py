@@ -94,6 +94,15 @@ class Structure:
         return [n for n in self.nodes if self.kind(n) == "stock"]
 
 
+def elements_of(model: Model, name: str, known) -> list[str]:
+    """The columns of a named variable: itself, or every element of an array (those in ``known``)."""
+    from ..core.elements import element_names
+
+    if name in known:
+        return [name]
+    return [e for e in element_names(model.compiled, name) if e in known]
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -189,13 +198,16 @@ def _find_builtins(structure: Structure) -> None:
                 order = int(round(float(args[3]))) if len(args) > 3 else 1
             except ValueError:  # SMOOTHN/DELAYN with a variable order: the rows left for it
                 order = _rows_left(free, taken, kind, calls, name)
-        rows = free[kind][taken[kind] : taken[kind] + order]
-        taken[kind] += order
-        if len(rows) != order:
+        size = int(np.prod(model.variables[name].shape or (1,)))  # an array's call has rows per element
+        rows = free[kind][taken[kind] : taken[kind] + order * size]
+        taken[kind] += order * size
+        if len(rows) != order * size:
             structure.unmapped_builtins = True
             structure.builtins.clear()
             return
         single = sum(1 for call in calls if call[0] == name) == 1  # one call: its rows are the output's
+        if size > 1 and not whole:
+            continue  # an expression of an array's call: a black box (its rows' order is not known here)
         if (whole or single) and name in structure.edges:
             structure.builtins[name] = Builtin(
                 name, kind, function, tuple(rows), _names_in(args[0], by_norm),
@@ -237,6 +249,6 @@ def verify_builtins(structure: Structure, spec, states: np.ndarray) -> None:
         base[2 * i + 1, builtin.rows[-1]] += 1e-3 * max(1.0, abs(base[2 * i + 1, builtin.rows[-1]]))
     V, _ = probe.evaluate(spec.time.initial_time, base)
     for i, builtin in enumerate(items):
-        j = index.get(builtin.output)
-        if j is None or V[2 * i, j] == V[2 * i + 1, j]:
+        columns = [index[e] for e in elements_of(model, builtin.output, index)]
+        if not columns or np.array_equal(V[2 * i, columns], V[2 * i + 1, columns]):
             del structure.builtins[builtin.output]
