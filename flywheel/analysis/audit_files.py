@@ -16,7 +16,6 @@ import datetime as dt
 import difflib
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AuditError
+from ..scenarios.toml_checks import TomlChecker, read_toml
 
 if TYPE_CHECKING:
     from ..core import Model
@@ -225,45 +225,17 @@ def load_mapping(path: str | Path | None = None, model: Model | None = None) -> 
     )
 
 
-class _MappingChecker:
+class _MappingChecker(TomlChecker):
     """Reads mapping entries and checks every name and number (one line per mistake)."""
 
+    error = AuditError
+
     def __init__(self, path: Path):
-        self.path = path
+        super().__init__(path)
         self.targets: dict[str, str] = {}
 
-    def fail(self, message: str) -> AuditError:
-        return AuditError(f"{self.path}: {message}")
-
-    def keys(self, table: dict, allowed: tuple[str, ...], where: str) -> None:
-        for key in table:
-            if key not in allowed:
-                raise self.fail(f"{where} {json.dumps(key)}: unknown key (allowed: {', '.join(allowed)})"
-                                f"{_suggest(key, allowed)}".strip())  # fmt: skip
-
-    def table(self, raw: dict, name: str) -> dict:
-        value = raw.get(name, {})
-        if not isinstance(value, dict):
-            raise self.fail(f"[{name}] must be a table")
-        return value
-
-    def array(self, raw: dict, name: str, where: str = "") -> list[dict]:
-        value = raw.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(f"{where}[[{name}]] must be an array of tables".strip())
-        return value
-
     def text(self, table: dict, key: str, where: str, required: bool = False) -> str:
-        if key not in table:
-            if required:
-                raise self.fail(f"{where} {key}: missing")
-            return ""
-        value = table[key]
-        if not isinstance(value, str):
-            raise self.fail(f"{where} {key}: expected a string")
-        if required and not value.strip():
-            raise self.fail(f"{where} {key}: empty")
-        return " ".join(value.split())
+        return " ".join(super().text(table, key, where, required).split())  # question texts on one line
 
     def number(self, table: dict, key: str, where: str, default: float | None = None) -> float:
         if key not in table:
@@ -569,19 +541,7 @@ def answers_template(mapping: AuditMapping, date: dt.date | None = None, team: s
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise AuditError(f"{path}: no such {what} file") from None
-    except IsADirectoryError:
-        raise AuditError(f"{path}: is a directory, not an {what} file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise AuditError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise AuditError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise AuditError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_toml(path, f"{what} file", AuditError)
 
 
 def _suggest(word: str, candidates: Any) -> str:

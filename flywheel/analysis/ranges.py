@@ -22,7 +22,6 @@ import difflib
 import json
 import math
 import os
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..scenarios.toml_checks import read_toml
 
 if TYPE_CHECKING:
     from ..core import Model
@@ -166,15 +166,7 @@ def load_ranges(source: Any, model: Model, *, strict_bounds: bool = True) -> Ran
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         where = str(path)
-        try:
-            with path.open("rb") as handle:
-                raw = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ParameterError(f"{path}: no such ranges file") from None
-        except IsADirectoryError:
-            raise ParameterError(f"{path}: is a directory, not a ranges file") from None
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ParameterError(f"{path}: cannot read the ranges: {exc}") from None
+        raw = read_toml(path, "ranges file", ParameterError)
         if "model" in raw and "title" in raw:  # a scenario file: its [ranges] table
             if not isinstance(raw.get("ranges"), dict) or not raw["ranges"]:
                 raise ParameterError(f"{path}: the scenario has no [ranges] table")

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ScenarioError
 from .game_profile import GameSettings, default_game, read_game
+from .toml_checks import TomlChecker, read_toml
 
 if TYPE_CHECKING:
     from ..core import Model
@@ -177,11 +177,7 @@ def _indexed(profile: Profile) -> Profile:
 
 
 def _read(path: Path, model: Model) -> Profile:
-    try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the model profile: {exc}") from None
+    raw = read_toml(path, "model profile")
     check = _Checker(path, model)
     check.keys(raw, _TOP, "")
     head = check.table(raw, "model")
@@ -216,44 +212,12 @@ def _read(path: Path, model: Model) -> Profile:
     return _indexed(profile)
 
 
-class _Checker:
+class _Checker(TomlChecker):
     """Reads profile entries and checks every name against the model (one line per mistake)."""
 
     def __init__(self, path: Path, model: Model):
-        self.path = path
+        super().__init__(path)
         self.model = model
-
-    def fail(self, message: str) -> ScenarioError:
-        return ScenarioError(f"{self.path}: {message}")
-
-    def keys(self, table: dict, allowed: tuple[str, ...], where: str) -> None:
-        for key in table:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {json.dumps(close[0])}?" if close else ""
-                raise self.fail(f"{where} {json.dumps(key)}: unknown key (allowed: {', '.join(allowed)}){hint}".strip())
-
-    def table(self, raw: dict, name: str) -> dict:
-        value = raw.get(name, {})
-        if not isinstance(value, dict):
-            raise self.fail(f"[{name}] must be a table")
-        return value
-
-    def array(self, raw: dict, name: str) -> list[dict]:
-        value = raw.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(f"[[{name}]] must be an array of tables")
-        return value
-
-    def text(self, table: dict, key: str, where: str, required: bool = False) -> str:
-        if key not in table:
-            if required:
-                raise self.fail(f"{where} {key}: missing")
-            return ""
-        value = table[key]
-        if not isinstance(value, str):
-            raise self.fail(f"{where} {key}: expected a string")
-        return value.strip()
 
     def number(self, table: dict, key: str, where: str) -> float | None:
         if key not in table:

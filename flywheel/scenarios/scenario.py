@@ -13,13 +13,13 @@ import difflib
 import json
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FlywheelError, ParameterError, ScenarioError
 from .profile import Profile, load_profile
+from .toml_checks import read_toml
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; keeps imports light
     import pandas as pd
@@ -171,19 +171,7 @@ def list_scenarios(directory: str | os.PathLike[str], validate: bool = False) ->
 
 def _read_toml(path: Path) -> dict[str, Any]:
     """Parse the file; every way of failing becomes a ScenarioError naming the file."""
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return read_toml(path, "scenario file")
 
 
 def _existing_model(path: Path, raw: dict[str, Any], shape: dict[str, Any]) -> Path:
