@@ -332,6 +332,23 @@ def test_cli_diagram_writes_svg_and_png(cli, tmp_path):
     assert b"Misreading the misses" in (out / "evil_sales_flywheel_loops.svg").read_bytes()
 
 
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz is not installed")
+def test_a_loop_of_a_stock_and_its_own_flows_is_drawn_with_its_marker(tmp_path):
+    """Folding flows into stocks must not erase a first-order loop (Population <-> Births, Deaths)."""
+    from flywheel.analysis.structure import causal_structure
+    from flywheel.present.diagrams import causal_loop_diagram, default_markers
+
+    model = _model(tmp_path, POPULATION)
+    table = flywheel.loops(model)
+    structure = causal_structure(model)
+    polarity = {(r.source, r.target): r.polarity for r in flywheel.links(model).itertuples()}
+    svg = causal_loop_diagram(structure, table, polarity, default_markers(table)).svg
+    svg = svg.decode() if isinstance(svg, bytes) else svg
+    assert ">Births<" in svg and ">Deaths<" in svg and ">Population<" in svg
+    assert svg.count("class=\"edge\"") == 4  # Population -> Births -> Population, Population -> Deaths -> Population
+    assert "R1" in svg and "B1" in svg  # both loops marked
+
+
 def test_cli_diagram_unknown_focus(cli, tmp_path):
     result = cli("diagram", FLYWHEEL, "-o", tmp_path / "d", "--focus", "Trustt")
     assert result.returncode == 2

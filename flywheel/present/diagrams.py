@@ -56,9 +56,11 @@ def _label(name: str, width: int = 14) -> str:
     return "\n".join(lines)
 
 
-def folded_links(structure: Structure, polarity: dict[tuple[str, str], str]) -> dict[tuple[str, str], dict]:
-    """Links between non-flow variables, flows folded into their stocks: (source, target) -> polarity, delay."""
-    flows = {n for n in structure.nodes if structure.kind(n) == "flow" and any(
+def folded_links(structure: Structure, polarity: dict[tuple[str, str], str],
+                 keep: set[str] | frozenset[str] = frozenset()) -> dict[tuple[str, str], dict]:  # fmt: skip
+    """Links between non-flow variables, flows folded into their stocks: (source, target) -> polarity, delay.
+    The flows in ``keep`` stay nodes (a loop of a stock and its own flow would fold into nothing)."""
+    flows = {n for n in structure.nodes if structure.kind(n) == "flow" and n not in keep and any(
         structure.kind(t) == "stock" for t in structure.graph.successors(n))}  # fmt: skip
     out: dict[tuple[str, str], dict] = {}
 
@@ -93,9 +95,12 @@ def _times(a: str, b: str) -> str:
     return "±" if "±" in (a, b) else "?"
 
 
-def fold_loop(structure: Structure, variables: tuple[str, ...]) -> list[str]:
-    """A loop's variables without its flows (the folded diagram's nodes, in order)."""
-    return [v for v in variables if structure.kind(v) != "flow"] or list(variables)
+def fold_loop(structure: Structure, variables: tuple[str, ...], whole: bool = True) -> list[str]:
+    """A loop's variables without its flows (the folded diagram's nodes, in order). A loop that would
+    fold into one variable (a stock and the flow that drains or fills it) keeps its flows when ``whole``
+    (a loop the diagram marks), else it shows as its stock alone."""
+    folded = [v for v in variables if structure.kind(v) != "flow"]
+    return folded if len(folded) >= 2 or not whole else list(variables)
 
 
 @dataclass
@@ -111,15 +116,15 @@ def cld_layout(structure: Structure, table: pd.DataFrame, polarity: dict[tuple[s
                marked: list[str]) -> Layout:  # fmt: skip
     """Lay out the loops of ``table``: variables by Graphviz, a marker inside each loop in ``marked``."""
     require_graphviz()
-    links = folded_links(structure, polarity)
     nodes: list[str] = []
-    for variables in table["variables"]:
-        for v in fold_loop(structure, variables):
+    for loop_id, variables in zip(table["id"], table["variables"], strict=True):
+        for v in fold_loop(structure, variables, whole=loop_id in marked) or list(variables[:1]):
             if v not in nodes:
                 nodes.append(v)
+    links = folded_links(structure, polarity, {v for v in nodes if structure.kind(v) == "flow"})
     keep = set(nodes)
     shown = {k: v for k, v in links.items() if k[0] in keep and k[1] in keep}
-    first = _graph(structure, nodes, shown, "")
+    first = _graph(structure, nodes, shown, "", edge_length=1.8 if len(nodes) <= 4 else None)  # room for markers
     layout = _positions(first.pipe(format="json", engine=LAYOUT_ENGINE, quiet=True))
     markers: list = []
     rows = table.set_index("id")
@@ -144,7 +149,7 @@ def causal_loop_diagram(structure: Structure, table: pd.DataFrame, polarity: dic
     return Diagram(svg, png)
 
 
-def _graph(structure, nodes, links, title, layout=None, markers=()):
+def _graph(structure, nodes, links, title, layout=None, markers=(), edge_length=None):
     import graphviz
 
     g = graphviz.Digraph("cld")
@@ -155,6 +160,8 @@ def _graph(structure, nodes, links, title, layout=None, markers=()):
         g.attr(label=title, labelloc="t", fontsize="22", fontname=f"{FONT} Bold")
     g.attr("node", fontname=FONT, fontsize="15", margin="0.06,0.03")
     g.attr("edge", fontname=f"{FONT} Bold", fontsize="18", color="#555555", arrowsize="0.8", penwidth="1.4")
+    if edge_length is not None:
+        g.attr("edge", len=str(edge_length))
     for name in nodes:
         attrs = {"label": _label(name)}
         if structure.kind(name) == "stock":
@@ -209,13 +216,21 @@ def _positions(json_bytes: bytes) -> dict[str, tuple[float, float]]:
 
 
 def _free_spot(members, layout, markers) -> tuple[float, float]:
-    """A point inside the loop's outline, as far as possible from every node and marker."""
+    """A point inside the loop's outline, as far as possible from every node and marker; beside a
+    loop of two variables (its outline is a line), on the side with more room."""
+    others = list(layout.values()) + [m[2] for m in markers]
+    if len(members) == 2:
+        (x0, y0), (x1, y1) = members
+        length = math.hypot(x1 - x0, y1 - y0) or 1.0
+        nx, ny = -(y1 - y0) / length, (x1 - x0) / length
+        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        sides = [(mx + k * 60 * nx, my + k * 60 * ny) for k in (1, -1)]
+        return max(sides, key=lambda p: min(math.hypot(p[0] - ox, p[1] - oy) for ox, oy in others))
     cx = sum(p[0] for p in members) / len(members)
     cy = sum(p[1] for p in members) / len(members)
     xs = [p[0] for p in members]
     ys = [p[1] for p in members]
     w, h = max(xs) - min(xs), max(ys) - min(ys)
-    others = list(layout.values()) + [m[2] for m in markers]
     best, best_score = (cx, cy), -1.0
     steps = 9
     for i in range(steps):
@@ -287,10 +302,13 @@ def loops_for(table: pd.DataFrame, focus: str | None = None, ids: list[str] | No
 
 
 def default_markers(table: pd.DataFrame, most: int = 8) -> list[str]:
-    """Named loops if any, else the shortest loops through more than one stock-and-flow pair."""
+    """Named loops if any; else every loop of a small model (up to ``most``), and in a larger one the
+    shortest loops through more than one stock-and-flow pair first."""
     named = list(table.loc[table["name"] != "", "id"])
     if named:
         return named
+    if len(table) <= most:
+        return list(table["id"])
     longer = table[table["length"] > 2]
-    return list((longer if len(longer) else table)["id"][:most])
+    return (list(longer["id"]) + list(table.loc[table["length"] <= 2, "id"]))[:most]
 
