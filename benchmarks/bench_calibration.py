@@ -124,7 +124,7 @@ def engines(workdir: Path, fw_model, base):
     import pysd
     import simlin
 
-    from flywheel.analysis.peers import simlin_path
+    from flywheel.analysis.peers import simlin_name, simlin_path
 
     copy = workdir / MODEL_PATH.name
     shutil.copy(MODEL_PATH, copy)
@@ -132,7 +132,7 @@ def engines(workdir: Path, fw_model, base):
         warnings.simplefilter("ignore")
         pysd_model = pysd.read_vensim(str(copy))
     simlin_model = simlin.load(str(simlin_path(MODEL_PATH)))
-    simlin_cols = [s.lower().replace(" ", "_") for s in SERIES]
+    simlin_cols = [simlin_name(s) for s in SERIES]
 
     def run_pysd(params):
         with warnings.catch_warnings():
@@ -141,7 +141,7 @@ def engines(workdir: Path, fw_model, base):
         return frame[SERIES].to_numpy()
 
     def run_simlin(params):
-        overrides = {k.lower().replace(" ", "_"): float(v) for k, v in {**base, **params}.items()}
+        overrides = {simlin_name(k): float(v) for k, v in {**base, **params}.items()}
         return simlin_model.run(overrides=overrides, analyze_loops=False).results.loc[TIMES, simlin_cols].to_numpy()
 
     def run_flywheel(params):

@@ -48,10 +48,12 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from timing import fmt_time, median_seconds
+
+from flywheel.analysis.peers import simlin_name
 
 MODEL_PATH = Path(__file__).resolve().parent / "business_model.mdl"
 STOCKS = ["Prospects", "Customers", "Sales Force", "Cash", "Product Quality"]
@@ -60,31 +62,6 @@ ENSEMBLE_COLUMNS = ["Customers", "Cash"]
 RETURN_TIMES = list(range(0, 121, 12))
 SEED = 20261122
 PYSD_TIME_SCALE = 100_000
-
-
-def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def fmt_time(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:9.1f} us"
-    if seconds < 1:
-        return f"{seconds * 1e3:9.2f} ms"
-    return f"{seconds:9.2f} s "
-
-
-def simlin_name(name: str) -> str:
-    """pysimlin's canonical spelling of a Vensim name: lower case, underscores."""
-    return name.lower().replace(" ", "_")
 
 
 # --------------------------------------------------------------------------- the engines

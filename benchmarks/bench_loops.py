@@ -7,26 +7,16 @@ and links() warm. Prints the median of repeated calls and the ratios."""
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
+from timing import median_seconds
+
 import flywheel
-from flywheel.analysis.peers import simlin_path
+from flywheel.analysis.peers import simlin_name, simlin_path
 from flywheel.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def median_time(fn, repeat: int = 20) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -34,9 +24,9 @@ def main() -> None:
     model_path = ROOT / "models" / "evil_sales_flywheel.mdl"
     model = flywheel.load_model(model_path)
     scenario = load_scenario(scenario_path, model)
-    ours = median_time(lambda: flywheel.loop_dominance(model, scenario))
-    loops = median_time(lambda: flywheel.loops(model))
-    links = median_time(lambda: flywheel.links(model, scenario), repeat=5)
+    ours = median_seconds(lambda: flywheel.loop_dominance(model, scenario), 20)
+    loops = median_seconds(lambda: flywheel.loops(model), 20)
+    links = median_seconds(lambda: flywheel.links(model, scenario), 5)
     print(f"flywheel loop_dominance ({scenario_path.stem}): {ours * 1e3:8.2f} ms")
     print(f"flywheel loops (warm):                        {loops * 1e3:8.2f} ms   (target < 50 ms)")
     print(f"flywheel links (warm, with sampled checks):   {links * 1e3:8.2f} ms   (target < 500 ms)")
@@ -45,10 +35,10 @@ def main() -> None:
     except ImportError:
         print("pysimlin is not installed: no comparison")
         return
-    overrides = {k.lower().replace(" ", "_"): v for k, v in scenario.params.items()}
+    overrides = {simlin_name(k): v for k, v in scenario.params.items()}
     sm = simlin.load(str(simlin_path(model_path)))
-    with_loops = median_time(lambda: sm.run(overrides=overrides))
-    without = median_time(lambda: sm.run(overrides=overrides, analyze_loops=False))
+    with_loops = median_seconds(lambda: sm.run(overrides=overrides), 20)
+    without = median_seconds(lambda: sm.run(overrides=overrides, analyze_loops=False), 20)
     print(f"pysimlin run() with loop analysis:            {with_loops * 1e3:8.2f} ms")
     print(f"pysimlin run() without loop analysis:         {without * 1e3:8.2f} ms")
     print(f"ratio loop_dominance / pysimlin with loops:   {ours / with_loops:8.2f}x")

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,28 +41,12 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from make_subscripted_model import write  # noqa: E402
+from timing import fmt_time as fmt  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 REGIONS = 1000
 STEPS = 240
 COLUMNS = ["Total Inventory", "Total Delivered", "Average Price Effect"]
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def fmt(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:9.1f} us"
-    if seconds < 1:
-        return f"{seconds * 1e3:9.2f} ms"
-    return f"{seconds:9.2f} s "
 
 
 def load_in_subprocess(path: Path, cache_dir: Path) -> float:

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from flywheel.analysis.peers import simlin_name
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_PATH = ROOT / "models" / "evil_sales_flywheel.mdl"
 RANGES_PATH = ROOT / "scenarios" / "ranges" / "judgement.toml"
@@ -58,10 +60,6 @@ def png(fig) -> int:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=150)
     return len(buffer.getvalue())
-
-
-def simlin_name(name: str) -> str:
-    return name.lower().replace(" ", "_")
 
 
 def peers(workdir: Path):

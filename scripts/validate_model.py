@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from flywheel.analysis.peers import simlin_name
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_PATH = ROOT / "models" / "evil_sales_flywheel.mdl"
 SCENARIO_DIR = ROOT / "scenarios"
@@ -535,17 +537,13 @@ def simlin_model():
     return simlin.load(str(simlin_path(MODEL_PATH)))
 
 
-def _simlin_name(name: str) -> str:
-    return name.lower().replace(" ", "_")
-
-
 def loop_dominance(sim_model, overrides: dict[str, float] | None = None) -> LoopResult:
     """In shock_add_overlays: months 13-60 in which the reinforcing loops through Overlay Functions
     together outscore the balancing loops (relative loop scores: score / sum of |scores|)."""
     params = {"Market Shock Size": SHOCK, "Market Shock Month": 12, **(overrides or {})}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = sim_model.run(overrides={_simlin_name(k): v for k, v in params.items()})
+        result = sim_model.run(overrides={simlin_name(k): v for k, v in params.items()})
         loops = result.loops
     times = np.asarray(result.results.index, dtype=float)
     scores = np.array([lp.behavior_time_series for lp in loops], dtype=float)  # loops x times
@@ -581,7 +579,7 @@ def simlin_agreement(model, sim_model) -> float:
     worst = 0.0
     for name in ("Sales", "Trust", "Overlay Functions", "Target Attainment"):
         a = ours[name].to_numpy()
-        b = theirs[_simlin_name(name)].reindex(ours.index).to_numpy()
+        b = theirs[simlin_name(name)].reindex(ours.index).to_numpy()
         worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(np.abs(a), 1e-12))))
     return worst
 

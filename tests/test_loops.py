@@ -14,7 +14,7 @@ import pytest
 
 import flywheel
 from flywheel.analysis.loops import check_loop_names, load_loop_names
-from flywheel.analysis.peers import simlin_path
+from flywheel.analysis.peers import simlin_name, simlin_path
 from flywheel.errors import ModelError, UnsupportedConstructError
 
 from .model_text import equation, write_model
@@ -131,7 +131,7 @@ def _norm(text: str) -> str:
 
 def _simlin_relative(path: Path, model: flywheel.Model, overrides: dict):
     simlin = pytest.importorskip("simlin")
-    run = simlin.load(str(simlin_path(path))).run(overrides={k.lower().replace(" ", "_"): v for k, v in overrides.items()})
+    run = simlin.load(str(simlin_path(path))).run(overrides={simlin_name(k): v for k, v in overrides.items()})
     known = {_norm(n) for n in model.variables}
     scores = {frozenset(_norm(v) for v in loop.variables if _norm(v) in known):
               np.asarray(loop.behavior_time_series, float) for loop in run.loops}  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import flywheel
-from flywheel.analysis.peers import simlin_path
+from flywheel.analysis.peers import simlin_name, simlin_path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "evil_sales_flywheel.mdl"
@@ -90,7 +90,7 @@ def test_readme_lists_the_story_loops() -> None:
 def test_readme_loop_polarities_agree_with_pysimlin() -> None:
     simlin = pytest.importorskip("simlin")
     sim = simlin.load(str(simlin_path(MODEL)))
-    key = lambda n: n.lower().replace(" ", "_")  # noqa: E731
+    key = simlin_name
     polarity = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,4 +1,5 @@
-"""The same model for the field's other tools, where they lack a construct flywheel reads.
+"""The same model for the field's other tools, where they lack a construct flywheel reads, and their
+spelling of its names.
 
 pysimlin (0.8) reads Vensim's ``GAME(x)`` but cannot simulate it ("not_simulatable"). Outside gaming mode
 Vensim defines ``GAME(x)`` as ``x``, so comparisons give pysimlin a copy of the model text with every
@@ -14,6 +15,12 @@ import tempfile
 from pathlib import Path
 
 _GAME = re.compile(r"\bGAME\s*\(", re.IGNORECASE)
+
+
+def simlin_name(name: str) -> str:
+    """pysimlin's spelling of a Vensim name (its result columns and ``overrides`` keys): lower case,
+    spaces as underscores."""
+    return name.lower().replace(" ", "_")
 
 
 def without_game(text: str) -> str:
