@@ -40,6 +40,18 @@ class Decision:
     own_value: float  # what the model's equation gives at the current time
 
 
+def read_save(text: str, where: str, save_format: str, what: str = "a saved game") -> dict[str, Any]:
+    """The JSON object of a save file written in ``save_format``; text that is not JSON, or a file of
+    another format, is one clear ``ParameterError`` naming ``where``."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParameterError(f"{where}: not a saved game ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or data.get("format") != save_format:
+        raise ParameterError(f"{where}: not {what} (expected format {save_format})")
+    return data
+
+
 class Game:
     """A run played interval by interval. ``step({"Decision": value})`` advances ``interval`` time units."""
 
@@ -179,12 +191,7 @@ class Game:
     @classmethod
     def from_json(cls, text: str, where: str = "the saved game") -> Game:
         """Replay a saved session (checked: a broken file is one clear error, nothing runs)."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParameterError(f"{where}: not a saved game ({exc.msg} at line {exc.lineno})") from None
-        if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
-            raise ParameterError(f"{where}: not a saved game (expected format {SAVE_FORMAT})")
+        data = read_save(text, where, SAVE_FORMAT)
         moves = data.get("moves")
         if not isinstance(moves, list) or not all(isinstance(m, dict) for m in moves):
             raise ParameterError(f"{where}: 'moves' must be a list of decision tables")

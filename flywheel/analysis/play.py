@@ -24,7 +24,7 @@ from ..core import Model, load_model, simulate
 from ..errors import FlywheelError, ParameterError
 from ..scenarios import load_profile, load_scenario
 from ..scenarios.game_profile import DashboardItem, DecisionView, GameSettings, Score
-from .game import Game
+from .game import Game, read_save
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -277,12 +277,7 @@ class Session:
     @classmethod
     def from_json(cls, text: str, where: str = "the saved session") -> Session:
         """Rebuild a saved session (a broken file is one clear ``ParameterError``; nothing is played)."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ParameterError(f"{where}: not a saved game ({exc.msg} at line {exc.lineno})") from None
-        if not isinstance(data, dict) or data.get("format") != SAVE_FORMAT:
-            raise ParameterError(f"{where}: not a saved game of flywheel play (expected format {SAVE_FORMAT})")
+        data = read_save(text, where, SAVE_FORMAT, "a saved game of flywheel play")
         game = data.get("game")
         if not isinstance(game, dict) or not isinstance(data.get("shocks"), dict):
             raise ParameterError(f"{where}: the game or its shocks are missing")
