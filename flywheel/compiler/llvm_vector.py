@@ -88,17 +88,16 @@ def _ordering(lane: _Lane, op: VectorOp, base: ir.Value, n: int, descending: ir.
 
 
 def _sort_order(lane: _Lane, op: VectorOp) -> None:
-    b = lane.b
-    blocks, n = _blocks(op, 1)
-    descending = b.fcmp_ordered("<=", lane.get(op.args[1], i64(0)), f64(0.0))
-    with for_range(b, i64(0), i64(blocks), "blk") as block:
-        base = b.mul(block, i64(n))
-        with for_range(b, i64(0), i64(n), "el") as i:
-            place = _ordering(lane, op, base, n, descending, i)
-            lane.put(op.key, b.add(base, place), b.sitofp(i, F64))
+    _by_place(lane, op, rank=False)
 
 
 def _rank(lane: _Lane, op: VectorOp) -> None:
+    _by_place(lane, op, rank=True)
+
+
+def _by_place(lane: _Lane, op: VectorOp, rank: bool) -> None:
+    """Each element's place in sorted order: VECTOR RANK writes it (from 1) at the element, VECTOR SORT
+    ORDER writes the element's index at its place."""
     b = lane.b
     blocks, n = _blocks(op, 1)
     descending = b.fcmp_ordered("<=", lane.get(op.args[1], i64(0)), f64(0.0))
@@ -106,7 +105,10 @@ def _rank(lane: _Lane, op: VectorOp) -> None:
         base = b.mul(block, i64(n))
         with for_range(b, i64(0), i64(n), "el") as i:
             place = _ordering(lane, op, base, n, descending, i)
-            lane.put(op.key, b.add(base, i), b.sitofp(b.add(place, i64(1)), F64))
+            if rank:
+                lane.put(op.key, b.add(base, i), b.sitofp(b.add(place, i64(1)), F64))
+            else:
+                lane.put(op.key, b.add(base, place), b.sitofp(i, F64))
 
 
 def _reorder(lane: _Lane, op: VectorOp) -> None:
