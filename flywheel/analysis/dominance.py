@@ -83,6 +83,12 @@ def _plan(model: Model, names: Any, limit: int) -> _Plan:
     if plan is not None:
         return plan
     structure = causal_structure(model)
+    arrays = sorted(n for part in structure.components if len(part) > 1 for n in part if model.variables[n].dims)
+    if arrays:  # variables on feedback loops that are subscripted
+        shown = ", ".join(arrays[:3]) + (f" and {len(arrays) - 3} more" if len(arrays) > 3 else "")
+        raise ModelError(f"{model.path.name}: loop dominance works on variables without subscripts, and "
+                         f"{shown} {'is' if len(arrays) == 1 else 'are'} subscripted (links, loops and diagrams "
+                         "work on subscripted models)")  # fmt: skip
     if structure.builtins:  # a safety net for the matching of hidden rows to builtins, once per model
         default = model.spec()
         if not default.model.layout.dynamic_time and default.method.fixed_step:
@@ -131,13 +137,6 @@ def _plan(model: Model, names: Any, limit: int) -> _Plan:
     return plan
 
 
-def _in_cycles(structure: Structure) -> set[str]:
-    """The variables on some feedback loop (in a strongly connected part of the graph)."""
-    import networkx as nx
-
-    return {n for part in nx.strongly_connected_components(structure.graph) if len(part) > 1 for n in part}
-
-
 def loop_dominance(
     model: Model, scenario: Any = None, method: str = "euler", *, limit: int = MAX_LOOPS, names: Any = None
 ) -> xr.Dataset:
@@ -156,12 +155,6 @@ def loop_dominance(
 
     from .links import spec_for
 
-    arrays = sorted(n for n in _in_cycles(causal_structure(model)) if model.variables[n].dims)
-    if arrays:
-        shown = ", ".join(arrays[:3]) + (f" and {len(arrays) - 3} more" if len(arrays) > 3 else "")
-        raise ModelError(f"{model.path.name}: loop dominance works on variables without subscripts, and "
-                         f"{shown} {'is' if len(arrays) == 1 else 'are'} subscripted (links, loops and diagrams "
-                         "work on subscripted models)")  # fmt: skip
     plan = _plan(model, names, limit)
     structure = plan.structure
     if isinstance(scenario, Game):
@@ -229,10 +222,8 @@ def _game_partials(plan: _Plan, game: Game, method: str):
 
 def _partitions(structure: Structure, table) -> list[int]:
     """Each loop's cycle partition: the strongly connected component of the causal graph it lies in."""
-    import networkx as nx
-
     component = {}
-    for k, nodes in enumerate(nx.strongly_connected_components(structure.graph)):
+    for k, nodes in enumerate(structure.components):
         for node in nodes:
             component[node] = k
     ids = {}

@@ -14,6 +14,7 @@ disagree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,7 +82,7 @@ def _points(model: Model, structure: Structure, spec, samples: int, seed: int):
             layout = model.compiled.layout  # arrays' documented ranges are left out: scalars vary
             draw = {c: v for c, v in ranges.sample(samples, seed).items()
                     if c in layout.param_slots or c in layout.stock_init_slots}  # fmt: skip
-        if ranges is not None and len(ranges) and draw:
+        if draw:
             saves = np.flatnonzero(grid.schedule)
             sample_steps = np.unique(saves[np.linspace(1, len(saves) - 1, SAMPLE_POINTS).round().astype(int)])
             times = [float(grid.times[k]) for k in sample_steps]
@@ -108,6 +109,42 @@ def links(model: Model, scenario: Any = None, *, samples: int = SAMPLES, seed: i
 
     structure = causal_structure(model)
     return link_table(structure, spec_for(model, scenario), samples=samples, seed=seed)
+
+
+@dataclass(frozen=True)
+class _Slots:
+    """Where a link's source and target live in a probe's inputs and outputs: a builtin chain's last
+    stage, stock rows, or held values; an array as all its elements."""
+
+    structure: Structure
+    pos: dict[str, int]  # held values: column in the run's named values
+    vpos: dict[str, int]  # the probe's values V
+    stock_row: dict[str, int]  # states and derivatives D
+    elements: dict[str, list[str]]
+    through_state: dict[tuple[str, str], int]
+
+    def sources(self, s: str, t: str) -> list[tuple[bool, Any]]:
+        """(is a state, its row) or (not a state, its held name) for every input the link moves."""
+        through = self.through_state.get((s, t))
+        if through is not None:
+            return [(True, through)]
+        return [(True, self.stock_row[e]) if e in self.stock_row else (False, e) for e in self.elements[s]]
+
+    def value(self, source: tuple[bool, Any], vals: np.ndarray, st: np.ndarray) -> float:
+        is_state, where = source
+        return st[where] if is_state else vals[self.pos[where]]
+
+    def response(self, t: str, V: np.ndarray, D: np.ndarray) -> np.ndarray:
+        """The target's columns for every probe member: its net flows for a stock, else its values."""
+        if self.structure.kind(t) == "stock":
+            return D[:, [self.stock_row[e] for e in self.elements[t]]]
+        return V[:, [self.vpos[e] for e in self.elements[t]]]
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where ``b`` differs from ``a`` beyond rounding (and both are finite)."""
+    change = b - a
+    return np.isfinite(change) & (np.abs(change) > 1e-9 * np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-300))
 
 
 def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int = 0) -> pd.DataFrame:
@@ -140,6 +177,7 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
             fixed[(s, t)] = ("±", f"the {builtin.kind} time: the sign follows whether the input is above the output")
         else:
             numeric.append((s, t))
+    slots = _Slots(structure, pos, vpos, stock_row, elements, through_state)
     signs: dict[tuple[str, str], list[tuple[float, str, int]]] = {p: [] for p in numeric}
     stocks_targets = [p for p in numeric if structure.kind(p[1]) == "stock"]
     aux_targets = sorted({t for _, t in numeric if structure.kind(t) != "stock"})
@@ -154,49 +192,27 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
         held_names = [h for h in holdable if h not in computed_columns]
         n = 2 * len(group_pairs)
         probe = Probe(spec, n)
-        by_time: dict[float, list[int]] = {}
-        for i, point in enumerate(points):
-            by_time.setdefault(point[0], []).append(i)
-        for time, indexes in by_time.items():
-            for i in indexes:
-                _, vals, st, label = points[i]
-                held = np.repeat(vals[[pos[h] for h in held_names]][None, :], n, axis=0)
-                states = np.repeat(st[None, :], n, axis=0)
-                hpos = {h: k for k, h in enumerate(held_names)}
-                for m, (s, _t) in enumerate(group_pairs):
-                    row = through_state.get((s, _t))
-                    if row is not None:
-                        x = st[row]
-                        h = _REL_H * max(1.0, abs(x))
-                        states[2 * m, row] = x + h
-                        states[2 * m + 1, row] = x - h
-                        continue
-                    for element in elements[s]:  # an array moves as a whole
-                        if element in stock_row:
-                            x = st[stock_row[element]]
-                            h = _REL_H * max(1.0, abs(x))
-                            states[2 * m, stock_row[element]] = x + h
-                            states[2 * m + 1, stock_row[element]] = x - h
-                        else:
-                            x = vals[pos[element]]
-                            h = _REL_H * max(1.0, abs(x))
-                            held[2 * m, hpos[element]] = x + h
-                            held[2 * m + 1, hpos[element]] = x - h
-                V, D = probe.evaluate(time, states, {h: held[:, k] for k, h in enumerate(held_names)})
-                for m, (s, t) in enumerate(group_pairs):
-                    if structure.kind(t) == "stock":
-                        rows_t = [stock_row[e] for e in elements[t]]
-                        up, down = D[2 * m, rows_t], D[2 * m + 1, rows_t]
-                    else:
-                        cols_t = [vpos[e] for e in elements[t]]
-                        up, down = V[2 * m, cols_t], V[2 * m + 1, cols_t]
-                    change = up - down
-                    scale = np.maximum(np.maximum(np.abs(up), np.abs(down)), 1e-300)
-                    moved = np.isfinite(change) & (np.abs(change) > 1e-9 * scale)
-                    for sign in sorted({1 if c > 0 else -1 for c in change[moved]}):
-                        signs[(s, t)].append((time, label, sign))
+        hpos = {h: k for k, h in enumerate(held_names)}
+        for time, vals, st, label in points:
+            held = np.repeat(vals[[pos[h] for h in held_names]][None, :], n, axis=0)
+            states = np.repeat(st[None, :], n, axis=0)
+            for m, (s, t) in enumerate(group_pairs):
+                for source in slots.sources(s, t):  # an array moves as a whole
+                    x = slots.value(source, vals, st)
+                    h = _REL_H * max(1.0, abs(x))
+                    is_state, where = source
+                    target, column = (states, where) if is_state else (held, hpos[where])
+                    target[2 * m, column] = x + h
+                    target[2 * m + 1, column] = x - h
+            V, D = probe.evaluate(time, states, {h: held[:, k] for k, h in enumerate(held_names)})
+            for m, (s, t) in enumerate(group_pairs):
+                response = slots.response(t, V[2 * m : 2 * m + 2], D[2 * m : 2 * m + 2])
+                down, up = response[1], response[0]
+                change = up - down
+                for sign in sorted({1 if c > 0 else -1 for c in change[_changed(down, up)]}):
+                    signs[(s, t)].append((time, label, sign))
     dormant = [pair for pair in numeric if not signs[pair]]
-    wide = _dormant_signs(structure, spec, dormant, points, pos, holdable, through_state, elements) if dormant else {}
+    wide = _dormant_signs(slots, spec, dormant, points, holdable) if dormant else {}
     for s, t in pairs:
         if (s, t) in fixed:
             polarity, where = fixed[(s, t)]
@@ -217,47 +233,38 @@ def link_table(structure: Structure, spec, *, samples: int = SAMPLES, seed: int 
 WIDE_FACTORS = (0.01, 0.1, 0.5, 2.0, 10.0, 100.0)  # how far a dormant link's source is moved
 
 
-def _dormant_signs(structure: Structure, spec, pairs, points, pos, holdable, through_state, elements):
+def _dormant_signs(slots: _Slots, spec, pairs, points, holdable):
     """Signs of links with no effect near the run: the source moved far (``WIDE_FACTORS``), at the run's
     points, the target computed from it with every other input held (an array's elements move together,
     each by the same factor)."""
     from ..core.probe import Probe
 
-    model = structure.model
-    vpos = {n: i for i, n in enumerate(model.compiled.layout.value_names)}
-    stock_row = model.compiled.layout.stock_index
     members = 1 + len(WIDE_FACTORS)
     probe = Probe(spec, members)
     found: dict[tuple[str, str], list[tuple[float, str, int]]] = {pair: [] for pair in pairs}
     for s, t in pairs:
-        targets = set(elements[t])
+        targets = set(slots.elements[t])
         held_names = [h for h in holdable if h not in targets]
         hpos = {h: k for k, h in enumerate(held_names)}
-        through = through_state.get((s, t))
-        sources = [("state", through)] if through is not None else [
-            ("state", stock_row[e]) if e in stock_row else ("held", e) for e in elements[s]]  # fmt: skip
+        sources = slots.sources(s, t)
         for time, vals, st, label in points:
             if label != "run":
                 continue
-            held = np.repeat(vals[[pos[h] for h in held_names]][None, :], members, axis=0)
+            held = np.repeat(vals[[slots.pos[h] for h in held_names]][None, :], members, axis=0)
             states = np.repeat(st[None, :], members, axis=0)
             direction = 0.0
-            for kind, where in sources:
-                x = st[where] if kind == "state" else vals[pos[where]]
+            for source in sources:
+                x = slots.value(source, vals, st)
+                is_state, where = source
+                target, column = (states, where) if is_state else (held, hpos[where])
                 for m, f in enumerate(WIDE_FACTORS, start=1):
-                    value = x * f if x != 0 else (f - 1.0)
-                    if kind == "state":
-                        states[m, where] = value
-                    else:
-                        held[m, hpos[where]] = value
+                    target[m, column] = x * f if x != 0 else (f - 1.0)
                 direction = direction or (1.0 if x >= 0 else -1.0)
             V, D = probe.evaluate(time, states, {h: held[:, k] for k, h in enumerate(held_names)})
-            z = D[:, [stock_row[e] for e in elements[t]]] if structure.kind(t) == "stock" else V[:, [vpos[e] for e in elements[t]]]
+            z = slots.response(t, V, D)
             for m, f in enumerate(WIDE_FACTORS, start=1):
-                change = z[m] - z[0]
-                moved = np.isfinite(change) & (np.abs(change) > 1e-9 * np.maximum(np.maximum(np.abs(z[0]), np.abs(z[m])), 1e-300))
                 up = (f - 1.0) * direction  # the sign of the source's move (x*f - x, or f - 1 from 0)
-                for c in change[moved]:
+                for c in (z[m] - z[0])[_changed(z[0], z[m])]:
                     found[(s, t)].append((time, label, 1 if c * up > 0 else -1))
     return found
 

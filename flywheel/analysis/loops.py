@@ -19,12 +19,12 @@ the file gives.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError, ParameterError
+from ..scenarios.toml_checks import read_toml
 from .structure import Structure, causal_structure
 
 if TYPE_CHECKING:
@@ -58,10 +58,7 @@ def load_loop_names(model: Model, path: str | Path | None = None) -> list[LoopNa
         if path is not None:
             raise ModelError(f"{file}: no such loop file")
         return []
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{file}: not valid TOML ({exc})") from None
+    raw = read_toml(file, "loop file", ModelError)
     unknown = set(raw) - {"loop"}
     if unknown:
         raise ModelError(f"{file}: unknown table {sorted(unknown)[0]!r}; allowed: [[loop]]")

@@ -78,6 +78,14 @@ class Structure:
                 g.add_edge(source, target, via=self.via(source, target))
         return g
 
+    @cached_property
+    def components(self) -> list[set[str]]:
+        """The strongly connected components of the graph (networkx's order): a feedback loop lies
+        inside one, and a component of one variable holds no loop."""
+        import networkx as nx
+
+        return list(nx.strongly_connected_components(self.graph))
+
     def kind(self, name: str) -> str:
         return self.model.variables[name].kind
 

@@ -100,7 +100,9 @@ def fold_loop(structure: Structure, variables: tuple[str, ...], whole: bool = Tr
     fold into one variable (a stock and the flow that drains or fills it) keeps its flows when ``whole``
     (a loop the diagram marks), else it shows as its stock alone."""
     folded = [v for v in variables if structure.kind(v) != "flow"]
-    return folded if len(folded) >= 2 or not whole else list(variables)
+    if whole and len(folded) < 2:
+        return list(variables)
+    return folded or list(variables)
 
 
 @dataclass
@@ -118,13 +120,13 @@ def cld_layout(structure: Structure, table: pd.DataFrame, polarity: dict[tuple[s
     require_graphviz()
     nodes: list[str] = []
     for loop_id, variables in zip(table["id"], table["variables"], strict=True):
-        for v in fold_loop(structure, variables, whole=loop_id in marked) or list(variables[:1]):
+        for v in fold_loop(structure, variables, whole=loop_id in marked):
             if v not in nodes:
                 nodes.append(v)
     links = folded_links(structure, polarity, {v for v in nodes if structure.kind(v) == "flow"})
     keep = set(nodes)
     shown = {k: v for k, v in links.items() if k[0] in keep and k[1] in keep}
-    first = _graph(structure, nodes, shown, "", edge_length=1.8 if len(nodes) <= 4 else None)  # room for markers
+    first = _graph(structure, nodes, shown, "")
     layout = _positions(first.pipe(format="json", engine=LAYOUT_ENGINE, quiet=True))
     markers: list = []
     rows = table.set_index("id")
@@ -149,7 +151,7 @@ def causal_loop_diagram(structure: Structure, table: pd.DataFrame, polarity: dic
     return Diagram(svg, png)
 
 
-def _graph(structure, nodes, links, title, layout=None, markers=(), edge_length=None):
+def _graph(structure, nodes, links, title, layout=None, markers=()):
     import graphviz
 
     g = graphviz.Digraph("cld")
@@ -160,8 +162,6 @@ def _graph(structure, nodes, links, title, layout=None, markers=(), edge_length=
         g.attr(label=title, labelloc="t", fontsize="22", fontname=f"{FONT} Bold")
     g.attr("node", fontname=FONT, fontsize="15", margin="0.06,0.03")
     g.attr("edge", fontname=f"{FONT} Bold", fontsize="18", color="#555555", arrowsize="0.8", penwidth="1.4")
-    if edge_length is not None:
-        g.attr("edge", len=str(edge_length))
     for name in nodes:
         attrs = {"label": _label(name)}
         if structure.kind(name) == "stock":
